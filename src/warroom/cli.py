@@ -1,0 +1,312 @@
+"""The command line: the same core as the console, for scripts, ChatOps and people who prefer it.
+
+Every command fails with one clear line and a non-zero exit on bad input, having written nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from .times import TimeError, now_ms, parse_time, stamp
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+@dataclass
+class Command:
+    help: str
+    setup: Callable[[argparse.ArgumentParser], None]
+    run: Callable[["Context", argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str, setup: Callable = lambda p: None):
+    def register(run):
+        COMMANDS[name] = Command(help, setup, run)
+        return run
+    return register
+
+
+class Context:
+    """What a command needs, opened lazily so ``--help`` and the console start fast."""
+
+    def __init__(self, args: argparse.Namespace, clock: Callable[[], int] = now_ms) -> None:
+        self.args, self.clock = args, clock
+        self._room = None
+
+    @property
+    def user(self) -> str:
+        return self.args.user or os.environ.get("WARROOM_USER") or _login()
+
+    @property
+    def room(self):
+        if self._room is None:
+            from .local_log import LocalLog
+            from .locations import default_db
+            from .policy import load_policy
+            from .room import Room
+
+            log = LocalLog(self.args.db or default_db())
+            policy = load_policy(self.args.policy or os.environ.get("WARROOM_POLICY"))
+            self._room = Room(log, self.user, policy, clock=self.clock)
+        return self._room
+
+    def time(self, text: str | None) -> int | None:
+        if text is None:
+            return None
+        try:
+            return parse_time(text, self.clock())
+        except TimeError as exc:
+            raise CliError(str(exc)) from None
+
+    def incident(self, ref: str | None = None):
+        return self.room.find(ref if ref is not None else getattr(self.args, "incident", None))
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--db", default=default, metavar="PATH",
+                        help="local log file (env WARROOM_DB; default in the XDG data directory)")
+    parser.add_argument("--as", dest="user", default=default, metavar="NAME",
+                        help="who you are (env WARROOM_USER; default your login name)")
+    parser.add_argument("--policy", default=default, metavar="NAME|PATH",
+                        help="playbook policy (env WARROOM_POLICY; default cygni)")
+
+
+def _at(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--at", metavar="TIME", help="when it happened: ISO 8601, HH:MM (UTC) or -5m")
+
+
+def _incident_opt(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--incident", metavar="ID", help="incident id, prefix or slug")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warroom", description="Run an incident war room from a terminal.")
+    _global_options(parser, suppress=False)
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, cmd in COMMANDS.items():
+        sub = subs.add_parser(name, help=cmd.help, description=cmd.help)
+        _global_options(sub, suppress=True)
+        cmd.setup(sub)
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------
+
+def _declare_opts(p):
+    p.add_argument("title")
+    p.add_argument("--severity", required=True, metavar="SEV")
+    p.add_argument("--service", default="")
+    p.add_argument("--impact", default="")
+    _at(p)
+
+
+@command("declare", "declare an incident; prints its id", _declare_opts)
+def _declare(ctx: Context, args) -> int:
+    state = ctx.room.declare(args.title, args.severity, args.service, args.impact, at=ctx.time(args.at))
+    print(state.id)
+    return 0
+
+
+@command("list", "list incidents", lambda p: p.add_argument("--json", action="store_true"))
+def _list(ctx: Context, args) -> int:
+    from .report import as_dict
+
+    now = ctx.clock()
+    rows = [as_dict(s, ctx.room.policy_for(s), now) for s in ctx.room.incidents()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no incidents")
+    for r in rows:
+        flag = " OVERDUE-UPDATE" if r["update_overdue"] else ""
+        print(f"{r['id']}  {r['severity']:<5} {r['status']:<14} {r['declared_at']}  {r['title']}"
+              f"{'  [DRILL]' if r['drill'] else ''}{flag}")
+    return 0
+
+
+def _show_opts(p):
+    p.add_argument("incident", nargs="?")
+    p.add_argument("--json", action="store_true")
+    _at(p)
+
+
+@command("show", "an incident's state and clocks, now or as of --at TIME", _show_opts)
+def _show(ctx: Context, args) -> int:
+    from .report import as_dict, as_text
+
+    at = ctx.time(args.at)
+    state = ctx.incident(args.incident)
+    if at is not None:
+        state = ctx.room.state(state.id, at=at)
+    now = at if at is not None else ctx.clock()
+    policy = ctx.room.policy_for(state)
+    print(json.dumps(as_dict(state, policy, now), indent=2) if args.json else as_text(state, policy, now))
+    return 0
+
+
+def _note_opts(p):
+    from .events import ENTRY_KINDS
+
+    p.add_argument("text")
+    _incident_opt(p)
+    p.add_argument("--kind", default="note", choices=ENTRY_KINDS)
+    _at(p)
+
+
+@command("note", "add a timeline entry (note, decision, action, hypothesis, observation)", _note_opts)
+def _note(ctx: Context, args) -> int:
+    ctx.room.note(ctx.incident().id, args.text, args.kind, at=ctx.time(args.at))
+    return 0
+
+
+def _assign_opts(p):
+    p.add_argument("role")
+    p.add_argument("person")
+    _incident_opt(p)
+    p.add_argument("--briefing", default="", help="hand-over briefing recorded in the timeline")
+    _at(p)
+
+
+@command("assign", "assign or hand over a role", _assign_opts)
+def _assign(ctx: Context, args) -> int:
+    ctx.room.assign(ctx.incident().id, args.role, args.person, args.briefing, at=ctx.time(args.at))
+    return 0
+
+
+def _value_opts(name):
+    def setup(p):
+        p.add_argument(name)
+        _incident_opt(p)
+        _at(p)
+    return setup
+
+
+@command("severity", "change severity (SEV1–SEV4)", _value_opts("severity"))
+def _severity(ctx: Context, args) -> int:
+    ctx.room.set_severity(ctx.incident().id, args.severity, at=ctx.time(args.at))
+    return 0
+
+
+@command("status", "change status (the policy's statuses)", _value_opts("status"))
+def _status(ctx: Context, args) -> int:
+    ctx.room.set_status(ctx.incident().id, args.status, at=ctx.time(args.at))
+    return 0
+
+
+def _posted_opts(p):
+    _incident_opt(p)
+    p.add_argument("--text", default="", help="what was posted")
+    p.add_argument("--channel", default="", help="where it went")
+    _at(p)
+
+
+@command("update-posted", "record that a status update went out (resets the update clock)", _posted_opts)
+def _update_posted(ctx: Context, args) -> int:
+    ctx.room.update_posted(ctx.incident().id, args.text, args.channel, at=ctx.time(args.at))
+    return 0
+
+
+def _ack_opts(p):
+    _incident_opt(p)
+    _at(p)
+
+
+@command("ack", "acknowledge the incident (meets the response deadline)", _ack_opts)
+def _ack(ctx: Context, args) -> int:
+    ctx.room.acknowledge(ctx.incident().id, at=ctx.time(args.at))
+    return 0
+
+
+def _timeline_opts(p):
+    p.add_argument("incident", nargs="?")
+    p.add_argument("--json", action="store_true")
+
+
+@command("timeline", "print an incident's timeline in UTC", _timeline_opts)
+def _timeline(ctx: Context, args) -> int:
+    state = ctx.incident(args.incident)
+    events = ctx.room.log.events(state.id)
+    if args.json:
+        print(json.dumps([e.to_wire() for e in events], indent=2, ensure_ascii=False))
+        return 0
+    from .events import label, summary
+
+    for e in events:
+        who = f"{e.author}{f' ({e.role})' if e.role else ''}"
+        print(f"{stamp(e.occurred_ms)}Z  {label(e):<13} {who:<20} {summary(e)}")
+    return 0
+
+
+@command("policies", "list the playbook policies warroom knows")
+def _policies(ctx: Context, args) -> int:
+    from .policy import load_policy, policy_paths
+
+    for path in policy_paths():
+        policy = load_policy(str(path))
+        print(f"{path.stem:<12} {policy.title}  ({path})")
+    return 0
+
+
+def _console(ctx: Context) -> int:
+    from .app import WarroomApp
+
+    app = WarroomApp(ctx.room)
+    app.run()
+    return app.return_code or 0
+
+
+def _join_negative_times(argv: list[str]) -> list[str]:
+    """Let ``--at -5m`` through: argparse would take ``-5m`` for an option."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--at" and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"--at={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def main(argv: list[str] | None = None, clock: Callable[[], int] = now_ms) -> int:
+    from .local_log import LogError
+    from .policy import PolicyError
+    from .room import RoomError
+
+    args = build_parser().parse_args(_join_negative_times(sys.argv[1:] if argv is None else argv))
+    ctx = Context(args, clock)
+    try:
+        if args.command is None:
+            return _console(ctx)
+        return COMMANDS[args.command].run(ctx, args)
+    except (CliError, RoomError, PolicyError, LogError) as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Events: the immutable facts an incident is made of.
+
+Every action is one event. State is a fold over them (``state.py``); the local log and the
+shared store only ever move events around. An event's wire form is a JSON object; anything
+arriving from elsewhere is checked by :func:`from_wire` before it is believed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .text import clean, one_line
+from .times import iso, parse_time, TimeError
+
+MAX_EVENT_BYTES = 64 * 1024
+ENTRY_KINDS = ("note", "decision", "action", "hypothesis", "observation")
+
+# kind -> {field: (type, required)}. Payload fields not listed are refused on ingest.
+_S, _B = str, bool
+KINDS: dict[str, dict[str, tuple[type, bool]]] = {
+    "declared": {
+        "title": (_S, True), "severity": (_S, True), "status": (_S, True), "policy": (_S, True),
+        "slug": (_S, True), "service": (_S, False), "impact": (_S, False), "drill": (_B, False),
+        "scenario": (_S, False),
+    },
+    "severity": {"severity": (_S, True), "supersedes": (_S, False)},
+    "status": {"status": (_S, True), "supersedes": (_S, False)},
+    "role": {"role": (_S, True), "person": (_S, True), "previous": (_S, False),
+             "briefing": (_S, False), "supersedes": (_S, False)},
+    "task": {"role": (_S, True), "task": (_S, True), "done": (_B, True)},
+    "entry": {"kind": (_S, True), "text": (_S, True)},
+    "ack": {"by": (_S, False)},
+    "update_posted": {"text": (_S, False), "channel": (_S, False)},
+    "field": {"name": (_S, True), "value": (_S, True), "supersedes": (_S, False)},
+}
+# Fields resolved last-writer-wins, and the event kinds that write them.
+LWW_KINDS = ("severity", "status", "role", "field")
+
+
+class EventError(ValueError):
+    """An event that cannot be accepted, with the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: str
+    incident_id: str
+    kind: str
+    payload: dict[str, Any]
+    author: str
+    role: str
+    occurred_ms: int
+    recorded_ms: int
+    hlc: str
+    origin: str
+
+    @property
+    def order(self) -> tuple:
+        """Total order used everywhere: when it happened, then causality, then origin."""
+        return (self.occurred_ms, self.hlc, self.origin, self.event_id)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id, "incident_id": self.incident_id, "kind": self.kind,
+            "payload": self.payload, "author": self.author, "role": self.role,
+            "occurred_at": iso(self.occurred_ms), "recorded_at": iso(self.recorded_ms),
+            "hlc": self.hlc, "origin": self.origin,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_wire(), ensure_ascii=False, separators=(",", ":"))
+
+
+def validate_payload(kind: str, payload: Any) -> dict[str, Any]:
+    """Check a payload against its kind's schema; return it with text cleaned."""
+    schema = KINDS.get(kind)
+    if schema is None:
+        raise EventError(f"unknown kind {kind!r}")
+    if not isinstance(payload, dict):
+        raise EventError("payload is not an object")
+    for name, (kind_type, required) in schema.items():
+        if name not in payload:
+            if required:
+                raise EventError(f"{kind}: missing field {name!r}")
+            continue
+        if not isinstance(payload[name], kind_type):
+            raise EventError(f"{kind}: field {name!r} should be {kind_type.__name__}")
+    unknown = set(payload) - set(schema)
+    if unknown:
+        raise EventError(f"{kind}: unexpected field(s) {', '.join(sorted(unknown))}")
+    if kind == "entry" and payload["kind"] not in ENTRY_KINDS:
+        raise EventError(f"entry: unknown entry kind {payload['kind']!r}")
+    return {k: clean(v) if isinstance(v, str) else v for k, v in payload.items()}
+
+
+_WIRE_FIELDS = ("event_id", "incident_id", "kind", "payload", "author", "role",
+                "occurred_at", "recorded_at", "hlc", "origin")
+
+
+def from_wire(data: bytes | str | dict) -> Event:
+    """Parse and validate an event from another terminal; raise EventError with the reason."""
+    if isinstance(data, (bytes, bytearray)):
+        if len(data) > MAX_EVENT_BYTES:
+            raise EventError(f"event is {len(data)} bytes, over the {MAX_EVENT_BYTES} byte cap")
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    if isinstance(data, str):
+        if len(data.encode("utf-8")) > MAX_EVENT_BYTES:
+            raise EventError(f"event is over the {MAX_EVENT_BYTES} byte cap")
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise EventError(f"not JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise EventError("event is not a JSON object")
+    missing = [name for name in _WIRE_FIELDS if name not in data]
+    if missing:
+        raise EventError(f"missing field(s): {', '.join(missing)}")
+    for name in _WIRE_FIELDS:
+        if name != "payload" and not isinstance(data[name], str):
+            raise EventError(f"field {name!r} should be a string")
+    if not data["event_id"] or not data["incident_id"] or not data["hlc"]:
+        raise EventError("empty event_id, incident_id or hlc")
+    try:
+        occurred, recorded = parse_time(data["occurred_at"], 0), parse_time(data["recorded_at"], 0)
+        from .ids import parse_hlc
+        parse_hlc(data["hlc"])
+    except (TimeError, ValueError):
+        raise EventError("unreadable occurred_at, recorded_at or hlc") from None
+    return Event(
+        event_id=clean(data["event_id"]), incident_id=clean(data["incident_id"]), kind=data["kind"],
+        payload=validate_payload(data["kind"], data["payload"]),
+        author=clean(data["author"]), role=clean(data["role"]),
+        occurred_ms=occurred, recorded_ms=recorded, hlc=data["hlc"], origin=clean(data["origin"]),
+    )
+
+
+def label(event: Event) -> str:
+    """The short tag a timeline line carries: the entry kind, or the event kind."""
+    return event.payload["kind"] if event.kind == "entry" else event.kind
+
+
+def summary(event: Event) -> str:
+    """One line saying what the event did, as the timeline shows it."""
+    p = event.payload
+    match event.kind:
+        case "entry":
+            return one_line(p["text"])
+        case "declared":
+            what = "DRILL declared" if p.get("drill") else "declared"
+            extra = "".join(f" · {k} {p[k]}" for k in ("service", "impact") if p.get(k))
+            return f"{what} {p['severity']} {p['title']!r} ({p['slug']}){extra}"
+        case "severity":
+            return f"severity set to {p['severity']}"
+        case "status":
+            return f"status set to {p['status']}"
+        case "role":
+            if p.get("previous") and p["previous"] != p["person"]:
+                brief = f" — briefing: {one_line(p['briefing'])}" if p.get("briefing") else ""
+                return f"{p['role']} handed over {p['previous']} → {p['person']}{brief}"
+            return f"{p['role']} assigned to {p['person']}"
+        case "task":
+            return f"{p['role']} task {'done' if p['done'] else 'reopened'}: {p['task']}"
+        case "ack":
+            return "acknowledged"
+        case "update_posted":
+            where = f" to {p['channel']}" if p.get("channel") else ""
+            text = f": {one_line(p['text'])}" if p.get("text") else ""
+            return f"status update posted{where}{text}"
+        case "field":
+            return f"{p['name']} set: {one_line(p['value'])}"
+    return event.kind

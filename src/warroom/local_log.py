@@ -1,0 +1,183 @@
+"""The local log: every event this terminal knows, in one SQLite file.
+
+WAL with ``synchronous=FULL``: an event is on disk when ``append`` returns. The outbox row
+that tells the sync worker to publish an event is written in the same transaction, so a
+crash can never keep one without the other. Hot paths use the raw ``sqlite3`` connection;
+sqlite-utils (≈60 ms to import) is loaded only to create or migrate the schema.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .events import Event, label, summary
+
+SCHEMA_VERSION = 1
+_COLUMNS = ("event_id", "incident_id", "kind", "label", "occurred_ms", "recorded_ms", "hlc",
+            "origin", "author", "role", "summary", "payload")
+_INSERT = f"INSERT OR IGNORE INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM events"
+_ORDER = " ORDER BY occurred_ms, hlc, origin, event_id"
+
+
+class LogError(RuntimeError):
+    """The local log file cannot be used; the message says which file and why."""
+
+
+class LocalLog:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                        timeout=5.0)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+        except OSError as exc:
+            raise LogError(f"{self.path}: cannot open the local log: {exc.strerror}") from None
+
+    def _error(self, exc: sqlite3.Error) -> LogError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return LogError(f"{self.path}: the local log is locked by another process ({text}); "
+                            "try again, or use --db for a separate file")
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return LogError(f"{self.path}: not a readable warroom log ({text}); "
+                            "move it aside or use --db for a new file")
+        return LogError(f"{self.path}: local log error: {text}")
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise LogError(f"{self.path}: written by a newer warroom (schema {version}, "
+                           f"this one reads {SCHEMA_VERSION})")
+        import sqlite_utils
+
+        db = sqlite_utils.Database(self.conn)
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db["events"].create(
+                {"seq": int, "event_id": str, "incident_id": str, "kind": str, "label": str,
+                 "occurred_ms": int, "recorded_ms": int, "hlc": str, "origin": str, "author": str,
+                 "role": str, "summary": str, "payload": str},
+                pk="seq", not_null=set(_COLUMNS), if_not_exists=True)
+            db["events"].create_index(["event_id"], unique=True, if_not_exists=True)
+            db["events"].create_index(["incident_id", "occurred_ms", "hlc"], if_not_exists=True)
+            db["events"].create_index(["incident_id", "kind"], if_not_exists=True)
+            db["outbox"].create({"seq": int, "event_id": str}, pk="seq", if_not_exists=True)
+            db["cursors"].create({"stream": str, "cursor": str}, pk="stream", if_not_exists=True)
+            db["quarantine"].create(
+                {"id": int, "received_ms": int, "source": str, "reason": str, "raw": bytes},
+                pk="id", if_not_exists=True)
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    # -- meta ---------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- writes -------------------------------------------------------------------
+    def append(self, events: Iterable[Event], outbox: bool = True,
+               cursor: tuple[str, str] | None = None) -> list[Event]:
+        """Commit events (and their outbox rows, and a sync cursor) in one transaction.
+
+        Returns the events that were new; ones already in the log are skipped."""
+        added = []
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                for event in events:
+                    cur = self.conn.execute(_INSERT, _row(event))
+                    if cur.rowcount == 1:
+                        added.append(event)
+                        if outbox:
+                            self.conn.execute("INSERT INTO outbox(event_id) VALUES (?)", (event.event_id,))
+                if cursor is not None:
+                    self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise self._error(exc) from None
+        return added
+
+    # -- reads --------------------------------------------------------------------
+    def get(self, event_id: str) -> Event | None:
+        row = self.conn.execute(f"{_SELECT} WHERE event_id=?", (event_id,)).fetchone()
+        return _event(row) if row else None
+
+    def incident_ids(self) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT incident_id FROM events WHERE kind='declared' ORDER BY occurred_ms, incident_id")
+        return list(dict.fromkeys(r[0] for r in rows))
+
+    def events(self, incident_id: str, until_ms: int | None = None,
+               with_entries: bool = True) -> list[Event]:
+        sql, args = f"{_SELECT} WHERE incident_id=?", [incident_id]
+        if not with_entries:
+            sql += " AND kind != 'entry'"
+        if until_ms is not None:
+            sql += " AND occurred_ms <= ?"
+            args.append(until_ms)
+        return [_event(row) for row in self.conn.execute(sql + _ORDER, args)]
+
+    def entry_ids(self, incident_id: str, until_ms: int | None = None) -> list[str]:
+        sql, args = "SELECT event_id FROM events WHERE incident_id=? AND kind='entry'", [incident_id]
+        if until_ms is not None:
+            sql += " AND occurred_ms <= ?"
+            args.append(until_ms)
+        return [r[0] for r in self.conn.execute(sql, args)]
+
+    def timeline(self, incident_id: str) -> list[tuple]:
+        """Rows for the timeline, in order, without decoding payloads:
+        (occurred_ms, hlc, origin, event_id, label, author, role, summary)."""
+        return self.conn.execute(
+            "SELECT occurred_ms, hlc, origin, event_id, label, author, role, summary FROM events "
+            "WHERE incident_id=?" + _ORDER, (incident_id,)).fetchall()
+
+    def latest_hlc(self) -> str | None:
+        return self.conn.execute("SELECT max(hlc) FROM events").fetchone()[0]
+
+    def last_seq(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+
+    def since(self, seq: int) -> Iterator[tuple[int, Event]]:
+        """Events committed after ``seq`` (by this or another process), in commit order."""
+        for row in self.conn.execute(f"SELECT seq, {', '.join(_COLUMNS)} FROM events WHERE seq > ? "
+                                     "ORDER BY seq", (seq,)).fetchall():
+            yield row[0], _event(row[1:])
+
+    def data_version(self) -> int:
+        """Changes when another connection commits: a cheap "anything new?" probe."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _row(event: Event) -> tuple:
+    return (event.event_id, event.incident_id, event.kind, label(event), event.occurred_ms,
+            event.recorded_ms, event.hlc, event.origin, event.author, event.role, summary(event),
+            json.dumps(event.payload, ensure_ascii=False, separators=(",", ":")))
+
+
+def _event(row: tuple) -> Event:
+    (event_id, incident_id, kind, _label, occurred, recorded, hlc, origin, author, role,
+     _summary, payload) = row
+    return Event(event_id, incident_id, kind, json.loads(payload), author, role, occurred,
+                 recorded, hlc, origin)

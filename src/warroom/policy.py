@@ -1,0 +1,281 @@
+"""Playbook policy as data: severities, statuses, roles, escalation, follow-up deadlines.
+
+A policy is a TOML file. The two shipped playbooks live in ``runbooks/policies/``; an
+organisation can add its own in the user config directory or point at any file. Every
+problem in a file is reported as ``FILE: FIELD: expected ..., got ...`` — never a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import locations
+
+DEFAULT_POLICY = "cygni"
+NEXT_BUSINESS_DAY = "next business day"
+AS_NEEDED = "as needed"
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Severity:
+    id: str
+    name: str
+    definition: str
+    examples: tuple[str, ...]
+    response_minutes: int | None  # None: next business day
+    update_every_minutes: int | None  # None: as needed
+    notify: tuple[str, ...]
+
+    @property
+    def response_text(self) -> str:
+        return NEXT_BUSINESS_DAY if self.response_minutes is None else f"< {self.response_minutes} min"
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    phase: str
+    resolved: bool = False
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name: str
+    short: str
+    responsibility: str
+    who: str
+    tasks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    after_minutes: int
+    notify: str
+
+
+@dataclass(frozen=True)
+class Track:
+    """One escalation path: steps counted from declaration, or from the last progress."""
+
+    name: str
+    clock: str  # "declared" | "progress"
+    severities: tuple[str, ...]
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    title: str
+    source: str
+    severities: tuple[Severity, ...]
+    statuses: tuple[Status, ...]
+    roles: tuple[Role, ...]
+    escalation: tuple[Track, ...]
+    unacknowledged_phase: str = "Detection"
+    business_day_start: str = "09:00"
+    acknowledge_minutes: int | None = None
+    postmortem_hours: int | None = None
+    postmortem_severities: tuple[str, ...] = ()
+    review_days: int | None = None
+    recovery_monitor_minutes: int | None = None
+    resolution_criteria: tuple[str, ...] = ()
+    action_priorities: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def severity(self, ident: str) -> Severity:
+        for sev in self.severities:
+            if sev.id.lower() == ident.strip().lower():
+                return sev
+        raise KeyError(f"unknown severity {ident!r} (policy {self.name}: "
+                       f"{', '.join(s.id for s in self.severities)})")
+
+    def status(self, name: str) -> Status:
+        for status in self.statuses:
+            if status.name.lower() == name.strip().lower():
+                return status
+        raise KeyError(f"unknown status {name!r} (policy {self.name}: "
+                       f"{', '.join(s.name for s in self.statuses)})")
+
+    def role(self, name: str) -> Role:
+        key = name.strip().lower()
+        for role in self.roles:
+            if key in (role.id.lower(), role.short.lower(), role.name.lower()):
+                return role
+        raise KeyError(f"unknown role {name!r} (policy {self.name}: "
+                       f"{', '.join(r.short for r in self.roles)})")
+
+    @property
+    def initial_status(self) -> Status:
+        return self.statuses[0]
+
+    def tracks_for(self, severity: str) -> list[Track]:
+        return [t for t in self.escalation if severity in t.severities]
+
+
+class _Reader:
+    """Typed access to a TOML table that names the file and the field on every error."""
+
+    def __init__(self, source: str, data: dict, where: str = "") -> None:
+        self.source, self.data, self.where = source, data, where
+
+    def fail(self, name: str, expected: str, got: Any = None, missing: bool = False) -> PolicyError:
+        where = f"{self.where}.{name}" if self.where else name
+        found = "it is missing" if missing else f"got {got!r}"
+        return PolicyError(f"{self.source}: {where}: expected {expected}, {found}")
+
+    def get(self, name: str, kind: type | tuple, expected: str, default: Any = ...) -> Any:
+        if name not in self.data:
+            if default is ...:
+                raise self.fail(name, expected, missing=True)
+            return default
+        value = self.data[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(name, expected, value)
+        return value
+
+    def text(self, name: str, default: Any = ...) -> str:
+        return self.get(name, str, "a string", default)
+
+    def texts(self, name: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(name, list, "a list of strings", default)
+        if any(not isinstance(v, str) for v in value):
+            raise self.fail(name, "a list of strings", value)
+        return tuple(value)
+
+    def minutes(self, name: str, words: str, default: Any = ...) -> int | None:
+        value = self.get(name, (int, str), f'a whole number of minutes or "{words}"', default)
+        if value is None or value == words:
+            return None
+        if isinstance(value, str) or value < 0:
+            raise self.fail(name, f'a whole number of minutes or "{words}"', value)
+        return value
+
+    def tables(self, name: str) -> list[_Reader]:
+        value = self.get(name, list, "an array of tables")
+        if not value:
+            raise self.fail(name, "at least one entry", value)
+        out = []
+        for i, item in enumerate(value):
+            where = f"{self.where}.{name}[{i}]" if self.where else f"{name}[{i}]"
+            if not isinstance(item, dict):
+                raise PolicyError(f"{self.source}: {where}: expected a table, got {item!r}")
+            out.append(_Reader(self.source, item, where))
+        return out
+
+    def table(self, name: str) -> _Reader:
+        value = self.get(name, dict, "a table", {})
+        return _Reader(self.source, value, f"{self.where}.{name}" if self.where else name)
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+    top = _Reader(source, data)
+    severities = tuple(
+        Severity(
+            id=r.text("id"), name=r.text("name"), definition=r.text("definition", ""),
+            examples=r.texts("examples", ()),
+            response_minutes=r.minutes("response", NEXT_BUSINESS_DAY),
+            update_every_minutes=r.minutes("update_every", AS_NEEDED, AS_NEEDED),
+            notify=r.texts("notify", ()),
+        )
+        for r in top.tables("severities")
+    )
+    sev_ids = [s.id for s in severities]
+    _unique(source, "severities", "id", sev_ids)
+    statuses = tuple(
+        Status(name=r.text("name"), phase=r.text("phase", r.data.get("name", "")),
+               resolved=r.get("resolved", bool, "true or false", False))
+        for r in top.tables("statuses")
+    )
+    _unique(source, "statuses", "name", [s.name for s in statuses])
+    if not any(s.resolved for s in statuses):
+        raise PolicyError(f"{source}: statuses: expected one status with resolved = true, got none")
+    roles = tuple(
+        Role(id=r.text("id"), name=r.text("name"), short=r.text("short", r.data.get("id", "")),
+             responsibility=r.text("responsibility", ""), who=r.text("who", ""),
+             tasks=r.texts("tasks", ()))
+        for r in top.tables("roles")
+    )
+    _unique(source, "roles", "id", [r.id for r in roles])
+    tracks = []
+    for r in top.tables("escalation"):
+        clock = r.text("clock")
+        if clock not in ("declared", "progress"):
+            raise r.fail("clock", '"declared" or "progress"', clock)
+        sevs = r.texts("severities")
+        for sev in sevs:
+            if sev not in sev_ids:
+                raise r.fail("severities", f"severities from {sev_ids}", sev)
+        steps = tuple(
+            Step(after_minutes=s.get("after", int, "a whole number of minutes"), notify=s.text("notify"))
+            for s in r.tables("steps")
+        )
+        tracks.append(Track(r.text("name"), clock, sevs, tuple(sorted(steps, key=lambda s: s.after_minutes))))
+    follow = top.table("follow_up")
+    resolution = top.table("resolution")
+    return Policy(
+        name=top.text("name"), title=top.text("title", top.data.get("name", "")), source=source,
+        severities=severities, statuses=statuses, roles=roles, escalation=tuple(tracks),
+        unacknowledged_phase=top.text("unacknowledged_phase", "Detection"),
+        business_day_start=top.text("business_day_start", "09:00"),
+        acknowledge_minutes=top.minutes("acknowledge_within", "none", None),
+        postmortem_hours=follow.get("postmortem_hours", int, "a whole number of hours", None),
+        postmortem_severities=follow.texts("postmortem_severities", ()),
+        review_days=follow.get("review_days", int, "a whole number of days", None),
+        recovery_monitor_minutes=resolution.minutes("monitor", "none", None),
+        resolution_criteria=resolution.texts("criteria", ()),
+        action_priorities=follow.texts("action_priorities", ()),
+        extra={k: v for k, v in data.items() if k not in _KNOWN},
+    )
+
+
+_KNOWN = {"name", "title", "severities", "statuses", "roles", "escalation", "unacknowledged_phase",
+          "business_day_start", "acknowledge_within", "follow_up", "resolution"}
+
+
+def _unique(source: str, table: str, key: str, values: list[str]) -> None:
+    seen = set()
+    for i, value in enumerate(values):
+        if value.lower() in seen:
+            raise PolicyError(f"{source}: {table}[{i}].{key}: expected a unique value, got {value!r} twice")
+        seen.add(value.lower())
+
+
+def load_policy(name_or_path: str | None = None) -> Policy:
+    """Load a policy by name (user directory first, then the shipped ones) or by path."""
+    ref = name_or_path or DEFAULT_POLICY
+    path = Path(ref).expanduser()
+    if not (path.suffix == ".toml" or "/" in ref):
+        path = next((p for p in policy_paths() if p.stem == ref), None)
+        if path is None:
+            known = ", ".join(sorted({p.stem for p in policy_paths()}))
+            raise PolicyError(f"no policy named {ref!r} (known: {known}); give a name or a .toml path")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PolicyError(f"{path}: not a UTF-8 text file") from None
+    return parse_policy(text, str(path))
+
+
+def policy_paths() -> list[Path]:
+    """Every policy file known by name: the user's shadow the shipped ones."""
+    found: dict[str, Path] = {}
+    for folder in (locations.data_dir("runbooks") / "policies", locations.user_policy_dir()):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                found[path.stem] = path
+    return list(found.values())

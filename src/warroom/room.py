@@ -1,0 +1,261 @@
+"""The war room's headless core: turns intentions into events, commits them, keeps state.
+
+The CLI, the console and the sync worker all go through a :class:`Room`. It never imports
+Textual. Time comes from an injected ``clock`` (ms), so tests freeze it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Iterable
+
+from . import clocks
+from .events import ENTRY_KINDS, Event, EventError, validate_payload
+from .ids import HybridClock, parse_hlc, short_token, slugify, uuid7
+from .local_log import LocalLog
+from .policy import Policy, PolicyError, load_policy
+from .state import IncidentState, fold
+from .text import clean
+from .times import now_ms, to_datetime
+
+FUTURE_SLACK_MS = 60_000
+Listener = Callable[[list[Event]], None]
+
+
+class RoomError(ValueError):
+    """Bad input from a user: the message is one clear line and nothing was written."""
+
+
+class Room:
+    def __init__(self, log: LocalLog, user: str, policy: Policy | None = None,
+                 clock: Callable[[], int] = now_ms) -> None:
+        self.log, self.user, self.clock = log, clean(user).strip() or "unknown", clock
+        self.policy = policy or load_policy()
+        self._policies = {self.policy.name: self.policy}
+        self.origin = log.meta("origin")
+        if not self.origin:
+            self.origin = short_token(10)
+            log.set_meta("origin", self.origin)
+        self.hlc = HybridClock(clock, log.latest_hlc())
+        self._states: dict[str, IncidentState] = {}
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+
+    # -- listening -----------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # -- reading -------------------------------------------------------------------
+    def policy_for(self, state: IncidentState) -> Policy:
+        """The policy an incident was declared under (shared by every terminal)."""
+        name = state.policy or self.policy.name
+        if name not in self._policies:
+            try:
+                self._policies[name] = load_policy(name)
+            except PolicyError:
+                self._policies[name] = self.policy
+        return self._policies[name]
+
+    def state(self, incident_id: str, at: int | None = None) -> IncidentState:
+        if at is not None:
+            return fold(incident_id, self.log.events(incident_id, until_ms=at))
+        with self._lock:
+            state = self._states.get(incident_id)
+            if state is None:
+                state = fold(incident_id, self.log.events(incident_id, with_entries=False))
+                entries = len(self.log.entry_ids(incident_id))
+                state.entry_count += entries
+                state.event_count += entries
+                self._states[incident_id] = state
+            return state
+
+    def incidents(self) -> list[IncidentState]:
+        return [self.state(i) for i in self.log.incident_ids()]
+
+    def is_open(self, state: IncidentState) -> bool:
+        return not clocks.is_resolved(state, self.policy_for(state))
+
+    def find(self, ref: str | None) -> IncidentState:
+        """An incident by id, unique id prefix or slug; with no ref, the only open one."""
+        incidents = self.incidents()
+        if not ref:
+            open_ = [s for s in incidents if self.is_open(s)]
+            if len(open_) == 1:
+                return open_[0]
+            if not open_:
+                raise RoomError("no open incident: declare one, or name one with --incident")
+            raise RoomError(f"{len(open_)} open incidents, name one with --incident: "
+                            + ", ".join(s.id for s in open_))
+        key = ref.strip().lower()
+        exact = [s for s in incidents if key in (s.id.lower(), s.slug.lower())]
+        matches = exact or [s for s in incidents if s.id.lower().startswith(key)]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise RoomError(f"no such incident: {ref!r}")
+        raise RoomError(f"{ref!r} matches several incidents: " + ", ".join(s.id for s in matches))
+
+    def role_of(self, state: IncidentState, person: str | None = None) -> str:
+        """The roles a person holds in an incident, as short names ("IC+Scribe")."""
+        person = person or self.user
+        policy = self.policy_for(state)
+        shorts = []
+        for role_id, holder in state.roles.items():
+            if holder == person:
+                try:
+                    shorts.append(policy.role(role_id).short)
+                except KeyError:
+                    shorts.append(role_id)
+        return "+".join(shorts)
+
+    # -- writing -------------------------------------------------------------------
+    def _stamp(self, at: int | None) -> tuple[int, int, str]:
+        now = self.clock()
+        if at is not None and at > now + FUTURE_SLACK_MS:
+            raise RoomError("that time is in the future; backdate with -5m, HH:MM or an ISO time")
+        hlc = self.hlc.now()
+        occurred = at if at is not None else parse_hlc(hlc)[0]
+        return now, occurred, hlc
+
+    def _event(self, incident_id: str, kind: str, payload: dict, at: int | None,
+               state: IncidentState | None = None) -> Event:
+        try:
+            payload = validate_payload(kind, payload)
+        except EventError as exc:
+            raise RoomError(str(exc)) from None
+        now, occurred, hlc = self._stamp(at)
+        role = self.role_of(state) if state is not None else ""
+        return Event(uuid7(now), incident_id, kind, payload, self.user, role, occurred, now, hlc,
+                     self.origin)
+
+    def _commit(self, events: list[Event], outbox: bool = True,
+                cursor: tuple[str, str] | None = None) -> list[Event]:
+        with self._lock:
+            added = self.log.append(events, outbox=outbox, cursor=cursor)
+            for event in added:
+                if event.incident_id in self._states:
+                    self._states[event.incident_id].apply(event)
+        if added:
+            for listener in list(self._listeners):
+                listener(added)
+        return added
+
+    def ingest(self, events: Iterable[Event], cursor: tuple[str, str] | None = None) -> list[Event]:
+        """Apply events from elsewhere (the store, another process): no outbox rows."""
+        events = list(events)
+        for event in events:
+            self.hlc.observe(event.hlc)
+        return self._commit(events, outbox=False, cursor=cursor)
+
+    def refresh(self, events: Iterable[Event]) -> None:
+        """Events another process already committed to our log: fold them and tell listeners."""
+        fresh = []
+        with self._lock:
+            for event in events:
+                self.hlc.observe(event.hlc)
+                state = self._states.get(event.incident_id)
+                if state is None or state.apply(event) or event.kind == "entry":
+                    fresh.append(event)
+        if fresh:
+            for listener in list(self._listeners):
+                listener(fresh)
+
+    def declare(self, title: str, severity: str, service: str = "", impact: str = "",
+                at: int | None = None, policy: Policy | None = None, drill: bool = False,
+                scenario: str = "") -> IncidentState:
+        policy = policy or self.policy
+        title = clean(title).strip()
+        if not title:
+            raise RoomError("an incident needs a title")
+        sev = self._severity(policy, severity)
+        now, occurred, _ = self._stamp(at)
+        day = to_datetime(occurred).strftime("%Y%m%d")
+        incident_id = f"{day}-{short_token(4)}"
+        payload = {"title": title, "severity": sev, "status": policy.initial_status.name,
+                   "policy": policy.name, "slug": f"incident-{day}-{slugify(title)}",
+                   "service": service, "impact": impact}
+        if drill:
+            payload.update(drill=True, scenario=scenario)
+        self._policies.setdefault(policy.name, policy)
+        self._commit([self._event(incident_id, "declared", payload, at)])
+        return self.state(incident_id)
+
+    def note(self, incident_id: str, text: str, kind: str = "note", at: int | None = None) -> Event:
+        if kind not in ENTRY_KINDS:
+            raise RoomError(f"unknown entry kind {kind!r} (one of: {', '.join(ENTRY_KINDS)})")
+        if not clean(text).strip():
+            raise RoomError("an entry needs some text")
+        return self._write(incident_id, "entry", {"kind": kind, "text": text.strip()}, at)
+
+    def set_severity(self, incident_id: str, severity: str, at: int | None = None) -> Event:
+        state = self.state(incident_id)
+        sev = self._severity(self.policy_for(state), severity)
+        return self._write(incident_id, "severity", {"severity": sev, "supersedes": state.head("severity")}, at)
+
+    def set_status(self, incident_id: str, status: str, at: int | None = None) -> Event:
+        state = self.state(incident_id)
+        try:
+            name = self.policy_for(state).status(status).name
+        except KeyError as exc:
+            raise RoomError(exc.args[0]) from None
+        return self._write(incident_id, "status", {"status": name, "supersedes": state.head("status")}, at)
+
+    def assign(self, incident_id: str, role: str, person: str, briefing: str = "",
+               at: int | None = None) -> Event:
+        state = self.state(incident_id)
+        try:
+            role_id = self.policy_for(state).role(role).id
+        except KeyError as exc:
+            raise RoomError(exc.args[0]) from None
+        person = clean(person).strip()
+        if not person:
+            raise RoomError("assign needs a person")
+        payload = {"role": role_id, "person": person, "supersedes": state.head(f"role:{role_id}")}
+        previous = state.roles.get(role_id, "")
+        if previous:
+            payload["previous"] = previous
+        if briefing.strip():
+            payload["briefing"] = briefing.strip()
+        return self._write(incident_id, "role", payload, at)
+
+    def tick_task(self, incident_id: str, role: str, task: str, done: bool = True,
+                  at: int | None = None) -> Event:
+        state = self.state(incident_id)
+        try:
+            role_def = self.policy_for(state).role(role)
+        except KeyError as exc:
+            raise RoomError(exc.args[0]) from None
+        if task not in role_def.tasks:
+            raise RoomError(f"{role_def.short} has no task {task!r}")
+        return self._write(incident_id, "task", {"role": role_def.id, "task": task, "done": done}, at)
+
+    def acknowledge(self, incident_id: str, at: int | None = None) -> Event:
+        return self._write(incident_id, "ack", {"by": self.user}, at)
+
+    def update_posted(self, incident_id: str, text: str = "", channel: str = "",
+                      at: int | None = None) -> Event:
+        return self._write(incident_id, "update_posted", {"text": text, "channel": channel}, at)
+
+    def set_field(self, incident_id: str, name: str, value: str, at: int | None = None) -> Event:
+        state = self.state(incident_id)
+        return self._write(incident_id, "field", {"name": name, "value": value,
+                                                  "supersedes": state.head(name)}, at)
+
+    def _write(self, incident_id: str, kind: str, payload: dict, at: int | None) -> Event:
+        state = self.state(incident_id)
+        if not state.declared:
+            raise RoomError(f"no such incident: {incident_id!r}")
+        event = self._event(incident_id, kind, payload, at, state)
+        self._commit([event])
+        return event
+
+    @staticmethod
+    def _severity(policy: Policy, severity: str) -> str:
+        try:
+            return policy.severity(severity).id
+        except KeyError as exc:
+            raise RoomError(exc.args[0]) from None

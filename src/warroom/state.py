@@ -1,0 +1,176 @@
+"""Incident state as a pure fold over events.
+
+Changeable fields (severity, status, role holders, named fields, task ticks) resolve
+last-writer-wins on the event order ``(occurred_at, hlc, origin, event_id)``; everything
+else only accumulates. Applying the same events in any order, any number of times, gives
+the same state — which is what lets every terminal agree without talking to the others.
+A write that replaced a value its author had not seen (two writers from the same parent)
+is kept as a conflict, so nobody's change vanishes silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .events import Event
+
+
+@dataclass
+class Value:
+    """A last-writer-wins register with the event that set it."""
+
+    value: object
+    order: tuple
+    event_id: str
+    author: str
+
+
+@dataclass
+class Conflict:
+    field: str
+    kept: str  # value that won
+    lost: str  # value written concurrently from the same parent
+    lost_by: str
+    event_id: str
+
+
+@dataclass
+class IncidentState:
+    id: str
+    declared: bool = False
+    title: str = ""
+    slug: str = ""
+    service: str = ""
+    impact: str = ""
+    policy: str = ""
+    drill: bool = False
+    scenario: str = ""
+    declared_ms: int | None = None
+    declared_by: str = ""
+    acknowledged_ms: int | None = None
+    acknowledged_by: str = ""
+    last_update_ms: int | None = None
+    fields: dict[str, Value] = field(default_factory=dict)
+    tasks: dict[tuple[str, str], Value] = field(default_factory=dict)
+    status_changes: list[tuple[int, str]] = field(default_factory=list)
+    event_ids: set[str] = field(default_factory=set)
+    entry_count: int = 0
+    event_count: int = 0
+    # field -> {supersedes-parent -> [(order, value, author, event_id)]}
+    _writes: dict[str, dict[str, list]] = field(default_factory=dict, repr=False)
+
+    # -- reads -------------------------------------------------------------------
+    def get(self, name: str, default=None):
+        reg = self.fields.get(name)
+        return default if reg is None else reg.value
+
+    @property
+    def severity(self) -> str:
+        return self.get("severity", "")
+
+    @property
+    def status(self) -> str:
+        return self.get("status", "")
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return {name[5:]: reg.value for name, reg in sorted(self.fields.items())
+                if name.startswith("role:") and reg.value}
+
+    def done_tasks(self, role_id: str) -> set[str]:
+        return {task for (role, task), reg in self.tasks.items() if role == role_id and reg.value}
+
+    def last_progress_ms(self) -> int | None:
+        """Declaration or the latest status change: what a "no progress" ladder counts from."""
+        times = [ms for ms, _ in self.status_changes]
+        return max(times + ([self.declared_ms] if self.declared_ms is not None else []), default=None)
+
+    def head(self, name: str) -> str:
+        """The event id that currently sets a field: what a new write supersedes."""
+        reg = self.fields.get(name)
+        return reg.event_id if reg else ""
+
+    @property
+    def conflicts(self) -> list[Conflict]:
+        found = []
+        for name, parents in self._writes.items():
+            winner = self.fields.get(name)
+            for writes in parents.values():
+                if len(writes) < 2:
+                    continue
+                writes = sorted(writes)
+                top = writes[-1]
+                for order, value, author, event_id in writes[:-1]:
+                    found.append(Conflict(name, str(top[1]), str(value), author, event_id))
+        return found
+
+    def digest(self) -> str:
+        """A hash of everything that must agree between terminals."""
+        body = {
+            "fields": {k: [v.value, v.event_id] for k, v in sorted(self.fields.items())},
+            "tasks": sorted([list(k), v.value] for k, v in self.tasks.items()),
+            "events": sorted(self.event_ids),
+            "declared": [self.title, self.slug, self.declared_ms, self.policy],
+            "ack": self.acknowledged_ms, "update": self.last_update_ms,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+    # -- the fold ------------------------------------------------------------------
+    def apply(self, event: Event) -> bool:
+        """Fold one event in; return False when it was already applied."""
+        if event.event_id in self.event_ids:
+            return False
+        self.event_ids.add(event.event_id)
+        self.event_count += 1
+        p, order = event.payload, event.order
+        match event.kind:
+            case "entry":
+                self.entry_count += 1
+            case "declared":
+                self.declared = True
+                self.title, self.slug, self.policy = p["title"], p["slug"], p["policy"]
+                self.service, self.impact = p.get("service", ""), p.get("impact", "")
+                self.drill, self.scenario = bool(p.get("drill")), p.get("scenario", "")
+                self.declared_ms, self.declared_by = event.occurred_ms, event.author
+                self._write("severity", p["severity"], event, parent="")
+                self._write("status", p["status"], event, parent="")
+            case "severity":
+                self._write("severity", p["severity"], event)
+            case "status":
+                self._write("status", p["status"], event)
+                self.status_changes.append((event.occurred_ms, p["status"]))
+            case "role":
+                self._write(f"role:{p['role']}", p["person"], event)
+            case "field":
+                self._write(p["name"], p["value"], event)
+            case "task":
+                key = (p["role"], p["task"])
+                current = self.tasks.get(key)
+                if current is None or order > current.order:
+                    self.tasks[key] = Value(p["done"], order, event.event_id, event.author)
+            case "ack":
+                if self.acknowledged_ms is None or event.occurred_ms < self.acknowledged_ms:
+                    self.acknowledged_ms, self.acknowledged_by = event.occurred_ms, event.author
+            case "update_posted":
+                if self.last_update_ms is None or event.occurred_ms > self.last_update_ms:
+                    self.last_update_ms = event.occurred_ms
+        return True
+
+    def _write(self, name: str, value, event: Event, parent: str | None = None) -> None:
+        current = self.fields.get(name)
+        if current is None or event.order > current.order:
+            self.fields[name] = Value(value, event.order, event.event_id, event.author)
+        parent = event.payload.get("supersedes", "") if parent is None else parent
+        if parent or event.kind != "declared":
+            self._writes.setdefault(name, {}).setdefault(parent, []).append(
+                (event.order, value, event.author, event.event_id))
+
+
+def fold(incident_id: str, events: Iterable[Event]) -> IncidentState:
+    state = IncidentState(incident_id)
+    for event in events:
+        state.apply(event)
+    return state
