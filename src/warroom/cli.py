@@ -28,6 +28,8 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+# Modules that add their own commands with @command (kept small: they import lazily).
+EXTENSIONS = ("sync_cli", "diag_cli", "comms_cli")
 
 
 def command(name: str, help: str, setup: Callable = lambda p: None):
@@ -99,6 +101,12 @@ def _incident_opt(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import importlib
+    import importlib.util
+
+    for name in EXTENSIONS:
+        if importlib.util.find_spec(f"warroom.{name}") is not None:
+            importlib.import_module(f"warroom.{name}")
     parser = argparse.ArgumentParser(prog="warroom", description="Run an incident war room from a terminal.")
     _global_options(parser, suppress=False)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")

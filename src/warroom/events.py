@@ -18,7 +18,7 @@ MAX_EVENT_BYTES = 64 * 1024
 ENTRY_KINDS = ("note", "decision", "action", "hypothesis", "observation")
 
 # kind -> {field: (type, required)}. Payload fields not listed are refused on ingest.
-_S, _B = str, bool
+_S, _B, _I = str, bool, int
 KINDS: dict[str, dict[str, tuple[type, bool]]] = {
     "declared": {
         "title": (_S, True), "severity": (_S, True), "status": (_S, True), "policy": (_S, True),
@@ -34,6 +34,18 @@ KINDS: dict[str, dict[str, tuple[type, bool]]] = {
     "ack": {"by": (_S, False)},
     "update_posted": {"text": (_S, False), "channel": (_S, False)},
     "field": {"name": (_S, True), "value": (_S, True), "supersedes": (_S, False)},
+    # diagnostics and runbooks
+    "evidence": {"pane": (_S, True), "target": (_S, True), "text": (_S, True), "source": (_S, False)},
+    "runbook": {"runbook": (_S, True), "title": (_S, True), "panes": (_S, False)},
+    "diag_action": {"diagnostic": (_S, True), "action": (_S, True), "target": (_S, True),
+                    "result": (_S, False)},
+    # communications and follow-up
+    "action_item": {"item_id": (_S, True), "description": (_S, False), "owner": (_S, False),
+                    "due": (_S, False), "priority": (_S, False), "status": (_S, False)},
+    "criterion": {"criterion": (_S, True), "met": (_B, True)},
+    "override": {"what": (_S, True), "reason": (_S, False)},
+    "milestone": {"name": (_S, True)},
+    "decision_tree": {"answers": (_S, True), "outcome": (_S, True)},
 }
 # Fields resolved last-writer-wins, and the event kinds that write them.
 LWW_KINDS = ("severity", "status", "role", "field")
@@ -173,4 +185,23 @@ def summary(event: Event) -> str:
             return f"status update posted{where}{text}"
         case "field":
             return f"{p['name']} set: {one_line(p['value'])}"
+        case "evidence":
+            return f"evidence from {p['pane']} ({p['target']}): {one_line(p['text'])}"
+        case "runbook":
+            return f"runbook started: {p['title']}"
+        case "diag_action":
+            result = f" — {p['result']}" if p.get("result") else ""
+            return f"{p['diagnostic']}: {p['action']} {p['target']}{result}"
+        case "action_item":
+            bits = [p.get(k) for k in ("priority", "owner", "due", "status") if p.get(k)]
+            return f"action item {p['item_id']}: {p.get('description', '')} {' · '.join(bits)}".rstrip()
+        case "criterion":
+            return f"resolution criterion {'met' if p['met'] else 'not met'}: {p['criterion']}"
+        case "override":
+            reason = f" — {p['reason']}" if p.get("reason") else ""
+            return f"override: {p['what']}{reason}"
+        case "milestone":
+            return f"milestone: {p['name']}"
+        case "decision_tree":
+            return f"rollback decision: {p['outcome']} ({p['answers']})"
     return event.kind

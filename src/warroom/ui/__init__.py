@@ -1,0 +1,1 @@
+"""The Textual console: a thin shell over the headless core."""
