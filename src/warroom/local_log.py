@@ -145,9 +145,10 @@ class LocalLog:
 
     def timeline(self, incident_id: str) -> list[tuple]:
         """Rows for the timeline, in order, without decoding payloads:
-        (occurred_ms, hlc, origin, event_id, label, author, role, summary)."""
+        (occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms)."""
         return self.conn.execute(
-            "SELECT occurred_ms, hlc, origin, event_id, label, author, role, summary FROM events "
+            "SELECT occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms "
+            "FROM events "
             "WHERE incident_id=?" + _ORDER, (incident_id,)).fetchall()
 
     def latest_hlc(self) -> str | None:
@@ -165,6 +166,62 @@ class LocalLog:
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap "anything new?" probe."""
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # -- sync: outbox, cursors, quarantine (reads take the lock: never see a half transaction)
+    def outbox_batch(self, limit: int = 500) -> list[tuple[int, Event]]:
+        """The oldest events waiting to be published, with their outbox seq, in commit order."""
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT o.seq, {', '.join('e.' + c for c in _COLUMNS)} FROM outbox o "
+                "JOIN events e ON e.event_id = o.event_id ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+        return [(row[0], _event(row[1:])) for row in rows]
+
+    def outbox_done(self, up_to_seq: int) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM outbox WHERE seq <= ?", (up_to_seq,))
+
+    def outbox_size(self) -> int:
+        with self._lock:
+            return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+    def events_after(self, seq: int, limit: int = 1000) -> list[tuple[int, Event]]:
+        """A page of every event in commit order (for re-publishing to a store that lost them)."""
+        with self._lock:
+            rows = self.conn.execute(f"SELECT seq, {', '.join(_COLUMNS)} FROM events WHERE seq > ? "
+                                     "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+        return [(row[0], _event(row[1:])) for row in rows]
+
+    def cursors(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self.conn.execute("SELECT stream, cursor FROM cursors").fetchall())
+
+    def reset_cursors(self) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM cursors")
+
+    def quarantine(self, source: str, reason: str, raw: bytes,
+                   cursor: tuple[str, str] | None = None) -> None:
+        """Keep a refused entry (once per source) and move the cursor past it, in one transaction."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute(
+                    "INSERT INTO quarantine(received_ms, source, reason, raw) SELECT "
+                    "CAST(strftime('%s','now') AS INTEGER) * 1000, ?, ?, ? "
+                    "WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE source = ?)",
+                    (source, reason, raw, source))
+                if cursor is not None:
+                    self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise self._error(exc) from None
+
+    def quarantined(self) -> list[tuple[str, str, bytes]]:
+        """(source, reason, raw) of every refused entry, oldest first."""
+        with self._lock:
+            return self.conn.execute("SELECT source, reason, raw FROM quarantine ORDER BY id").fetchall()
 
     def close(self) -> None:
         self.conn.close()

@@ -40,6 +40,8 @@ class Room:
         self._states: dict[str, IncidentState] = {}
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
+        self._seen_seq = log.last_seq()
+        self._data_version = log.data_version()
 
     # -- listening -----------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -66,10 +68,12 @@ class Room:
         with self._lock:
             state = self._states.get(incident_id)
             if state is None:
+                # Entries never change state: count them without decoding their payloads.
                 state = fold(incident_id, self.log.events(incident_id, with_entries=False))
-                entries = len(self.log.entry_ids(incident_id))
-                state.entry_count += entries
-                state.event_count += entries
+                entries = self.log.entry_ids(incident_id)
+                state.event_ids.update(entries)
+                state.entry_count += len(entries)
+                state.event_count += len(entries)
                 self._states[incident_id] = state
             return state
 
@@ -158,11 +162,23 @@ class Room:
             for event in events:
                 self.hlc.observe(event.hlc)
                 state = self._states.get(event.incident_id)
-                if state is None or state.apply(event) or event.kind == "entry":
+                if state is None or state.apply(event):
                     fresh.append(event)
         if fresh:
             for listener in list(self._listeners):
                 listener(fresh)
+
+    def poll_log(self) -> None:
+        """Pick up what other processes (the CLI, another console) committed to our log file."""
+        version = self.log.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        events = []
+        for seq, event in self.log.since(self._seen_seq):
+            self._seen_seq = seq
+            events.append(event)
+        self.refresh(events)
 
     def declare(self, title: str, severity: str, service: str = "", impact: str = "",
                 at: int | None = None, policy: Policy | None = None, drill: bool = False,

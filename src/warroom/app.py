@@ -1,0 +1,359 @@
+"""The console: a thin Textual shell over a :class:`~warroom.room.Room`.
+
+It renders state, turns keys into Room calls, and marshals events committed on other
+threads (the sync worker) onto the UI loop. Anything blocking — the store, diagnostics —
+runs in workers, never here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import tomllib
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Label
+
+from . import clocks
+from .events import ENTRY_KINDS, Event, label, summary
+from .locations import config_dir, data_dir
+from .quick_entry import TimeError, parse
+from .room import Room, RoomError
+from .times import hhmm, stamp
+from .ui.commands import ACTIONS, bindings
+from .ui.dialogs import (AssignScreen, ChecklistScreen, DeclareScreen, HelpScreen, PickScreen,
+                         TextScreen)
+from .ui.entry import QuickEntry
+from .ui.palette import WarroomCommands
+from .ui.panels import ClocksPanel, IncidentHeader, Roster, StatusBar
+from .ui.timeline import TimelineView
+
+ALERT_WINDOW_MS = 90_000
+KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
+
+
+def row_of(event: Event) -> tuple:
+    return (event.occurred_ms, event.hlc, event.origin, event.event_id, label(event), event.author,
+            event.role, summary(event), event.recorded_ms)
+
+
+def load_keymap() -> dict[str, str]:
+    """``[keys]`` from config.toml: action id -> key. A broken file is ignored, not fatal."""
+    path = config_dir() / "config.toml"
+    try:
+        keys = tomllib.loads(path.read_text(encoding="utf-8")).get("keys", {})
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    return {k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {}
+
+
+class WarroomApp(App):
+    CSS_PATH = str(data_dir("styles") / "warroom.tcss")
+    TITLE = "warroom"
+    BINDINGS = bindings()
+    COMMANDS = App.COMMANDS | {WarroomCommands}
+
+    def __init__(self, room: Room, sync=None, clock=None, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.room, self.sync = room, sync
+        self.clock = clock or room.clock
+        self.incident_id: str | None = None
+        self.keymap = load_keymap() if keymap is None else keymap
+        self._alerted: set[tuple] = set()
+        self._kind_filter = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ui_thread: int | None = None
+        self._sync_text: Text | None = None
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield IncidentHeader(id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                yield Input(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter")
+                yield TimelineView(id="timeline")
+            yield Vertical(id="panes")
+            with Vertical(id="side"):
+                yield ClocksPanel(id="clocks")
+                yield Roster(id="roster")
+        with Horizontal(id="entry-row"):
+            yield Label("NOTE", id="entry-kind")
+            yield QuickEntry(placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds", id="entry")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._ui_thread = threading.get_ident()
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        incidents = self.room.incidents()
+        open_ = [s for s in incidents if self.room.is_open(s)]
+        pick = open_[-1] if open_ else (incidents[-1] if incidents else None)
+        self.show_incident(pick.id if pick else None)
+        self.room.subscribe(self._on_events)
+        self.set_interval(1.0, self.tick)
+        self.query_one(TimelineView).focus()
+        if self.sync is not None:
+            self.sync.on_status = self._on_sync_status
+            self.sync.start()
+
+    def on_unmount(self) -> None:
+        self.room.unsubscribe(self._on_events)
+        if self.sync is not None:
+            self.sync.stop()
+
+    def key_for(self, action_id: str) -> str:
+        return self.keymap.get(action_id) or next(a.key for a in ACTIONS if a.id == action_id)
+
+    # -- state -> screen --------------------------------------------------------------------
+    @property
+    def state(self):
+        return self.room.state(self.incident_id) if self.incident_id else None
+
+    def show_incident(self, incident_id: str | None) -> None:
+        self.incident_id = incident_id
+        timeline = self.query_one(TimelineView)
+        timeline.set_rows(self.room.log.timeline(incident_id) if incident_id else [])
+        if self.sync is not None:
+            state = self.state
+            self.sync.set_presence(incident_id, self.room.role_of(state) if state else "")
+        self.refresh_panels()
+
+    def refresh_panels(self) -> None:
+        now = self.clock()
+        state = self.state
+        policy = self.room.policy_for(state) if state else None
+        self.query_one(IncidentHeader).show(state, policy, now)
+        self.query_one(ClocksPanel).show(state, policy, now)
+        self.query_one(Roster).show(state, policy)
+        timeline = self.query_one(TimelineView)
+        filter_bits = [timeline.filter_text] if timeline.filter_text else []
+        if timeline.filter_kinds:
+            filter_bits.append("kind " + ",".join(sorted(timeline.filter_kinds)))
+        self.query_one(StatusBar).show(self.room.user, self.room.role_of(state) if state else "",
+                                       str(self.room.log.path), " · ".join(filter_bits), self._sync_text)
+
+    def tick(self) -> None:
+        self.room.poll_log()
+        self.refresh_panels()
+        self._alert()
+
+    def _alert(self) -> None:
+        """Ring once when an update falls due or an escalation step arrives, for every open incident."""
+        now = self.clock()
+        for state in self.room.incidents():
+            policy = self.room.policy_for(state)
+            if clocks.is_resolved(state, policy):
+                continue
+            update = clocks.next_update(state, policy)
+            if update and update.overdue(now) and (state.id, "update", update.due_ms) not in self._alerted:
+                self._alerted.add((state.id, "update", update.due_ms))
+                self.bell()
+                self.notify(f"{state.severity} {state.title}: status update overdue since "
+                            f"{hhmm(update.due_ms)} UTC — press u when it is out",
+                            title="Update overdue", severity="error", timeout=15, markup=False)
+            for step in clocks.engaged(state, policy, now):
+                key = (state.id, "escalation", step.track, step.after_minutes, step.at_ms)
+                if key not in self._alerted and now - step.at_ms <= ALERT_WINDOW_MS and step.after_minutes:
+                    self._alerted.add(key)
+                    self.bell()
+                    self.notify(f"{state.title}: engage {step.notify} now ({step.track})",
+                                title="Escalate", severity="warning", timeout=15, markup=False)
+
+    # -- events from anywhere -------------------------------------------------------------
+    def _on_events(self, events: list[Event]) -> None:
+        if threading.get_ident() == self._ui_thread:
+            self._apply(events)
+        elif self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._apply, events)
+
+    def _apply(self, events: list[Event]) -> None:
+        mine = [e for e in events if e.incident_id == self.incident_id]
+        if mine:
+            self.query_one(TimelineView).add_rows([row_of(e) for e in mine])
+        for event in events:
+            if event.kind == "declared" and event.incident_id != self.incident_id:
+                if self.incident_id is None:
+                    self.show_incident(event.incident_id)
+                elif event.origin != self.room.origin:
+                    self.notify(f"{event.payload['severity']} {event.payload['title']} declared by "
+                                f"{event.author} — x to switch", title="New incident", markup=False)
+        self.refresh_panels()
+
+    def _on_sync_status(self, status) -> None:
+        def show() -> None:
+            self._sync_text = status.as_text() if hasattr(status, "as_text") else Text(str(status.state))
+            self.refresh_panels()
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(show)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _do(self, fn, *args, **kwargs):
+        """Run a Room call, turning bad input into a notification instead of a crash."""
+        try:
+            return fn(*args, **kwargs)
+        except RoomError as exc:
+            self.notify(str(exc), title="Not done", severity="error", markup=False)
+            return None
+
+    def _need_incident(self) -> bool:
+        if self.incident_id is None:
+            self.notify("No incident yet: press D to declare one.", severity="warning")
+            return False
+        return True
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_write(self) -> None:
+        self.query_one(QuickEntry).focus()
+
+    def action_declare(self) -> None:
+        def declared(answer: dict | None) -> None:
+            if answer:
+                state = self._do(self.room.declare, **answer)
+                if state:
+                    self.show_incident(state.id)
+                    self.notify(f"{state.id} · {state.slug}", title=f"{state.severity} declared", markup=False)
+        self.push_screen(DeclareScreen(self.room.policy), declared)
+
+    def action_severity(self) -> None:
+        if not self._need_incident():
+            return
+        state = self.state
+        policy = self.room.policy_for(state)
+        options = [(s.id, f"{s.id} {s.name} — response {s.response_text}, updates "
+                    f"{'every %d min' % s.update_every_minutes if s.update_every_minutes else 'as needed'}")
+                   for s in policy.severities]
+        self.push_screen(PickScreen("Severity", options, state.severity),
+                         lambda sev: sev and self._do(self.room.set_severity, self.incident_id, sev))
+
+    def action_status(self) -> None:
+        if not self._need_incident():
+            return
+        state = self.state
+        policy = self.room.policy_for(state)
+        options = [(s.name, f"{s.name} — {s.phase}") for s in policy.statuses]
+        self.push_screen(PickScreen("Status", options, state.status),
+                         lambda status: status and self._do(self.room.set_status, self.incident_id, status))
+
+    def action_assign(self) -> None:
+        if not self._need_incident():
+            return
+        state = self.state
+
+        def assigned(answer: dict | None) -> None:
+            if answer:
+                self._do(self.room.assign, self.incident_id, answer["role"], answer["person"], answer["briefing"])
+        self.push_screen(AssignScreen(self.room.policy_for(state), state.roles), assigned)
+
+    def action_checklist(self) -> None:
+        if not self._need_incident():
+            return
+        state = self.state
+        policy = self.room.policy_for(state)
+        options = [(r.id, f"{r.id} — {r.name} ({len(state.done_tasks(r.id))}/{len(r.tasks)})")
+                   for r in policy.roles if r.tasks]
+
+        def picked(role_id: str | None) -> None:
+            if not role_id:
+                return
+            role = policy.role(role_id)
+            incident = self.incident_id
+            self.push_screen(ChecklistScreen(
+                role.name, role.tasks, self.state.done_tasks(role.id),
+                lambda task, done: self._do(self.room.tick_task, incident, role.id, task, done)))
+        self.push_screen(PickScreen("Checklist of which role?", options), picked)
+
+    def action_update_posted(self) -> None:
+        if not self._need_incident():
+            return
+        if self._do(self.room.update_posted, self.incident_id):
+            update = clocks.next_update(self.state, self.room.policy_for(self.state))
+            nxt = f"next due {hhmm(update.due_ms)} UTC" if update else "no cadence"
+            self.notify(f"Status update recorded; {nxt}.", title="Update sent")
+
+    def action_acknowledge(self) -> None:
+        if self._need_incident():
+            self._do(self.room.acknowledge, self.incident_id)
+
+    def action_switch(self) -> None:
+        incidents = self.room.incidents()
+        if not incidents:
+            self.notify("No incidents yet: press D to declare one.", severity="warning")
+            return
+        incidents.sort(key=lambda s: (not self.room.is_open(s), -(s.declared_ms or 0)))
+        options = [(s.id, f"{s.severity} {s.status:<13} {s.title}  ({s.id}){'  DRILL' if s.drill else ''}")
+                   for s in incidents]
+        self.push_screen(PickScreen("Switch incident", options, self.incident_id),
+                         lambda ref: ref and self.show_incident(ref))
+
+    def action_filter_text(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_filter_kind(self) -> None:
+        self._kind_filter = (self._kind_filter + 1) % len(KIND_FILTERS)
+        timeline = self.query_one(TimelineView)
+        timeline.set_filter(KIND_FILTERS[self._kind_filter], timeline.filter_text)
+        self.refresh_panels()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # -- widget messages ----------------------------------------------------------------------
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        timeline = self.query_one(TimelineView)
+        timeline.set_filter(timeline.filter_kinds, event.value)
+        self.refresh_panels()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(TimelineView).focus()
+
+    def on_key(self, event) -> None:
+        box = self.query_one("#filter", Input)
+        if event.key == "escape" and box.has_focus:
+            box.value = ""
+            box.display = False
+            self.query_one(TimelineView).focus()
+            event.stop()
+
+    @on(Input.Submitted, "#entry")
+    def _entry_submitted(self, event: Input.Submitted) -> None:
+        entry = self.query_one(QuickEntry)
+        if not event.value.strip() or not self._need_incident():
+            return
+        try:
+            at, kind, text = parse(event.value, entry.kind, self.clock())
+        except TimeError as exc:
+            self.notify(str(exc), title="Entry kept, not added", severity="error", markup=False)
+            return
+        if self._do(self.room.note, self.incident_id, text, kind, at):
+            entry.value = ""
+
+    @on(QuickEntry.KindChanged)
+    def _kind_changed(self, event: QuickEntry.KindChanged) -> None:
+        self.query_one("#entry-kind", Label).update(event.kind.upper())
+
+    @on(QuickEntry.Left)
+    def _entry_left(self) -> None:
+        self.query_one(TimelineView).focus()
+
+    @on(TimelineView.Opened)
+    def _opened(self, message: TimelineView.Opened) -> None:
+        event = self.room.log.get(message.event_id)
+        if event is None:
+            return
+        body = [f"occurred  {stamp(event.occurred_ms)} UTC", f"recorded  {stamp(event.recorded_ms)} UTC",
+                f"author    {event.author}{f' ({event.role})' if event.role else ''}",
+                f"kind      {label(event)}", f"origin    {event.origin}", f"id        {event.event_id}", ""]
+        body.append(event.payload.get("text") or summary(event))
+        if event.payload.get("briefing"):
+            body.append(f"briefing: {event.payload['briefing']}")
+        self.push_screen(TextScreen(label(event).upper(), "\n".join(body)))

@@ -1,0 +1,44 @@
+"""One registry of console actions: it feeds the key bindings, the footer, the help screen
+and the command palette, so the four can never disagree. Keys can be remapped by id from
+``config.toml`` (``[keys] declare = "ctrl+n"``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str  # the app's action name, and the binding id users remap
+    key: str
+    title: str  # footer label
+    help: str
+    group: str
+    show: bool = True
+
+
+ACTIONS: list[Action] = [
+    Action("write", "i", "Write", "Type a timeline entry (Esc leaves the entry line)", "timeline"),
+    Action("declare", "D", "Declare", "Declare a new incident", "incident"),
+    Action("severity", "s", "Severity", "Change the severity", "incident"),
+    Action("status", "t", "Status", "Change the status", "incident"),
+    Action("assign", "a", "Assign", "Assign or hand over a role, with a briefing", "roles"),
+    Action("checklist", "c", "Tasks", "Tick off a role's task checklist", "roles"),
+    Action("update_posted", "u", "Update sent", "Record that a status update went out", "comms"),
+    Action("acknowledge", "K", "Ack", "Acknowledge the incident (meets the response deadline)", "incident"),
+    Action("switch", "x", "Switch", "Switch between incidents", "incident"),
+    Action("filter_text", "slash", "Filter", "Filter the timeline by text", "timeline"),
+    Action("filter_kind", "f", "Kind", "Cycle the timeline's kind filter", "timeline"),
+    Action("help", "question_mark", "Help", "Show every key binding", "app"),
+    Action("quit", "q", "Quit", "Quit warroom", "app"),
+]
+
+
+def bindings() -> list[Binding]:
+    return [Binding(a.key, a.id, a.title, show=a.show, id=a.id, tooltip=a.help) for a in ACTIONS]
+
+
+def key_label(key: str) -> str:
+    return {"slash": "/", "question_mark": "?"}.get(key, key)

@@ -1,0 +1,199 @@
+"""Modal dialogs. Each returns its answer through ``dismiss``; the app turns answers into
+Room calls, so a dialog never writes an event itself."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from ..policy import Policy
+from .commands import ACTIONS, key_label
+
+
+class _Modal(ModalScreen):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickScreen(_Modal):
+    """Pick one of a list (severity, status, incident, role)."""
+
+    def __init__(self, title: str, options: list[tuple[str, str]], current: str | None = None) -> None:
+        super().__init__()
+        self.title_text, self.options, self.current = title, options, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(*[Option(Text(label), id=value) for value, label in self.options], id="pick")
+
+    def on_mount(self) -> None:
+        pick = self.query_one(OptionList)
+        ids = [value for value, _ in self.options]
+        if self.current in ids:
+            pick.highlighted = ids.index(self.current)
+        pick.focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class DeclareScreen(_Modal):
+    """Title, severity, service and impact of a new incident."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Declare an incident  (policy {self.policy.name})", classes="dialog-title")
+            yield Input(placeholder="Title, e.g. API returning 5xx", id="title")
+            yield Select([(Text(f"{s.id} {s.name} — {s.definition}"), s.id) for s in self.policy.severities],
+                         value=self.policy.severities[1].id if len(self.policy.severities) > 1
+                         else self.policy.severities[0].id, allow_blank=False, id="severity")
+            yield Input(placeholder="Service (optional)", id="service")
+            yield Input(placeholder="Impact: who is affected and how (optional)", id="impact")
+            yield Static("Enter to declare · Esc to cancel", classes="dialog-hint")
+            yield Static("", id="error", classes="dialog-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        title = self.query_one("#title", Input).value.strip()
+        if not title:
+            self.query_one("#error", Static).update("An incident needs a title.")
+            self.query_one("#title", Input).focus()
+            return
+        self.dismiss({
+            "title": title,
+            "severity": str(self.query_one("#severity", Select).value),
+            "service": self.query_one("#service", Input).value.strip(),
+            "impact": self.query_one("#impact", Input).value.strip(),
+        })
+
+
+class AssignScreen(_Modal):
+    """Assign a role; when it already has a holder this is a hand-over and asks for a briefing."""
+
+    def __init__(self, policy: Policy, holders: dict[str, str], role: str | None = None) -> None:
+        super().__init__()
+        self.policy, self.holders, self.role = policy, holders, role or policy.roles[0].id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Assign or hand over a role", classes="dialog-title")
+            yield Select([(Text(f"{r.id} — {r.name} ({self.holders.get(r.id, 'unassigned')})"), r.id)
+                          for r in self.policy.roles], value=self.role, allow_blank=False, id="role")
+            yield Input(placeholder="Person", id="person")
+            yield Input(placeholder="Hand-over briefing (recorded in the timeline)", id="briefing")
+            yield Static("Enter to assign · Esc to cancel", classes="dialog-hint")
+            yield Static("", id="error", classes="dialog-error")
+
+    def on_mount(self) -> None:
+        self._role_changed()
+        self.query_one("#person", Input).focus()
+
+    @on(Select.Changed, "#role")
+    def _role_changed(self) -> None:
+        role = str(self.query_one("#role", Select).value)
+        self.query_one("#briefing", Input).display = bool(self.holders.get(role))
+
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        person = self.query_one("#person", Input).value.strip()
+        if not person:
+            self.query_one("#error", Static).update("Who takes the role?")
+            self.query_one("#person", Input).focus()
+            return
+        self.dismiss({"role": str(self.query_one("#role", Select).value), "person": person,
+                      "briefing": self.query_one("#briefing", Input).value.strip()})
+
+
+class ChecklistScreen(_Modal):
+    """A role's task checklist; every tick is reported at once (the app records it)."""
+
+    def __init__(self, role_title: str, tasks: tuple[str, ...], done: set[str], on_toggle) -> None:
+        super().__init__()
+        self.role_title, self.tasks, self.done, self.on_toggle = role_title, tasks, done, on_toggle
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"{self.role_title} — tasks", classes="dialog-title")
+            yield SelectionList[str](*[(Text(t), t, t in self.done) for t in self.tasks], id="tasks")
+            yield Static("Space to tick · Esc to close", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).focus()
+
+    @on(SelectionList.SelectionToggled)
+    def _toggled(self, event: SelectionList.SelectionToggled) -> None:
+        task = event.selection.value
+        self.on_toggle(task, task in event.selection_list.selected)
+
+
+class TextScreen(_Modal):
+    """A read-only text (an entry's details): shown literally."""
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Static(Text(self.body), id="body")
+            yield Static("Esc to close", classes="dialog-hint")
+
+
+class ConfirmScreen(_Modal):
+    """y/n before anything dangerous."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.question), classes="dialog-title")
+            yield Static("y: yes · n: no", classes="dialog-hint")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class HelpScreen(_Modal):
+    BINDINGS = [Binding("escape,question_mark,q", "cancel", "Close")]
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        groups = list(dict.fromkeys(a.group for a in ACTIONS))
+        for action in sorted(ACTIONS, key=lambda a: groups.index(a.group)):
+            if action is next(a for a in ACTIONS if a.group == action.group):
+                text.append(f"\n{action.group.upper()}\n", "bold underline")
+            key = key_label(self.app.key_for(action.id))
+            text.append(f"  {key:<10}", "bold cyan")
+            text.append(f"{action.help}\n")
+        text.append("\nENTRY LINE\n", "bold underline")
+        text.append("  [TIME] [KIND:] TEXT   e.g.  14:02 o: alert fired   ·   -5m d: roll back api\n")
+        text.append("  TIME: -5m, -2h, HH:MM (UTC today) or ISO 8601.  KIND: n note, d decision, a action,\n"
+                    "  h hypothesis, o observation (or the whole word).  Tab cycles the default kind.\n")
+        text.append("\nTIMELINE\n", "bold underline")
+        text.append("  ↑/↓ j/k move · g/G first/latest · Enter details · ↶ marks a backdated entry\n")
+        text.append("  Ctrl+P opens the command palette.\n")
+        with VerticalScroll(classes="dialog wide"):
+            yield Label("warroom — keys", classes="dialog-title")
+            yield Static(text)

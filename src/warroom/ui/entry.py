@@ -1,0 +1,35 @@
+"""The scribe's entry line: type, Enter, and the entry is on the timeline."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Input
+
+from ..events import ENTRY_KINDS
+
+
+class QuickEntry(Input):
+    BINDINGS = [
+        Binding("tab", "cycle_kind", "Kind", priority=True, tooltip="Cycle the default entry kind"),
+        Binding("escape", "leave", "Back", tooltip="Leave the entry line"),
+    ]
+    kind = reactive("note")
+
+    class KindChanged(Message):
+        def __init__(self, kind: str) -> None:
+            super().__init__()
+            self.kind = kind
+
+    class Left(Message):
+        """The user pressed Esc: focus goes back to the timeline."""
+
+    def action_cycle_kind(self) -> None:
+        self.kind = ENTRY_KINDS[(ENTRY_KINDS.index(self.kind) + 1) % len(ENTRY_KINDS)]
+
+    def watch_kind(self, kind: str) -> None:
+        self.post_message(self.KindChanged(kind))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())

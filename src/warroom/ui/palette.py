@@ -1,0 +1,28 @@
+"""Command palette entries ("group: action"), from the same registry as the bindings."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from .commands import ACTIONS, key_label
+
+
+class WarroomCommands(Provider):
+    def _entries(self):
+        for action in ACTIONS:
+            name = f"{action.group}: {action.help}"
+            yield name, action, partial(self.app.run_action, action.id)
+
+    async def discover(self) -> Hits:
+        for name, action, run in self._entries():
+            yield DiscoveryHit(name, run, help=f"key {key_label(self.app.key_for(action.id))}")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action, run in self._entries():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run,
+                          help=f"key {key_label(self.app.key_for(action.id))}")
