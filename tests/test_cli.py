@@ -1,0 +1,107 @@
+"""The CLI over the same core: scriptable, and bad input writes nothing."""
+
+import json
+import sqlite3
+
+import pytest
+
+from warroom.cli import main
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, clock, capsys):
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("WARROOM_DB", str(db))
+    monkeypatch.setenv("WARROOM_USER", "alice")
+
+    def run(*argv):
+        code = main(list(argv), clock=clock)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    run.db = db
+    return run
+
+
+def count(db):
+    with sqlite3.connect(db) as conn:
+        return conn.execute("select count(*) from events").fetchone()[0]
+
+
+def test_declare_note_assign_show(cli, clock):
+    code, out, _ = cli("declare", "Checkout 5xx", "--severity", "SEV1", "--service", "api", "--impact", "EU users")
+    assert code == 0
+    incident = out.strip()
+    clock.advance(minutes=3)
+    assert cli("note", "alert fired", "--kind", "observation", "--at", "-5m")[0] == 0
+    assert cli("assign", "IC", "alice")[0] == 0
+    assert cli("assign", "ic", "bob", "--briefing", "db suspected")[0] == 0
+    assert cli("status", "identified")[0] == 0
+    code, out, _ = cli("show", "--json")
+    data = json.loads(out)
+    assert data["id"] == incident and data["slug"] == "incident-20261122-checkout-5xx"
+    assert (data["severity"], data["status"], data["roles"]) == ("SEV1", "Identified", {"IC": "bob"})
+    assert data["next_update_due"] == "2026-11-22T14:15:00Z" and data["update_overdue"] is False
+    assert data["next_escalation"] == {"at": "2026-11-22T14:05:00Z", "notify": "+ Engineering Manager",
+                                       "track": "Escalation matrix"}
+    assert data["events"] == 5
+    code, out, _ = cli("timeline")
+    lines = out.splitlines()
+    assert lines[0].startswith("2026-11-22 13:58:00Z  observation") and "alice" in lines[0]
+    assert "IC handed over alice → bob — briefing: db suspected" in out
+
+
+def test_show_as_of_a_time_and_update_posted(cli, clock):
+    cli("declare", "API", "--severity", "SEV2")
+    clock.advance(minutes=40)
+    code, out, _ = cli("show", "--json")
+    assert json.loads(out)["update_overdue"] is True
+    cli("update-posted", "--text", "still investigating")
+    data = json.loads(cli("show", "--json")[1])
+    assert data["update_overdue"] is False and data["next_update_due"] == "2026-11-22T15:10:00Z"
+    past = json.loads(cli("show", "--json", "--at", "14:20")[1])
+    assert past["events"] == 1 and past["update_overdue"] is False
+
+
+def test_global_options_before_or_after_the_command(cli, tmp_path):
+    other = tmp_path / "other.db"
+    assert cli("--db", str(other), "--as", "zed", "declare", "A", "--severity", "SEV3")[0] == 0
+    assert cli("list", "--db", str(other), "--json")[1].count('"declared_by": "zed"') == 1
+    assert cli("list")[1].strip() == "no incidents"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (("severity", "SEV9"), "unknown severity 'SEV9'"),
+    (("status", "Done"), "unknown status 'Done'"),
+    (("assign", "Janitor", "x"), "unknown role 'Janitor'"),
+    (("note", "x", "--at", "yesterday-ish"), "cannot read time 'yesterday-ish'"),
+    (("note", "x", "--incident", "nope"), "no such incident: 'nope'"),
+    (("note", "x", "--at", "+2h"), "cannot read time"),
+])
+def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(cli, argv, message):
+    cli("declare", "A", "--severity", "SEV2")
+    before = count(cli.db)
+    code, out, err = cli(*argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err
+    assert count(cli.db) == before
+
+
+def test_ambiguous_incident_needs_a_name(cli):
+    cli("declare", "A", "--severity", "SEV2")
+    cli("declare", "B", "--severity", "SEV2")
+    code, _, err = cli("note", "x")
+    assert code == 2 and "2 open incidents" in err
+
+
+def test_corrupt_log_file_gets_a_clear_message(cli):
+    cli.db.write_bytes(b"this is not sqlite" * 100)
+    code, _, err = cli("list")
+    assert code == 2 and "not a readable warroom log" in err and str(cli.db) in err
+
+
+def test_malformed_policy_file_is_one_line(cli, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = 3\n")
+    code, _, err = cli("--policy", str(bad), "list")
+    assert code == 2 and err == f"warroom: {bad}: severities: expected an array of tables, it is missing\n"

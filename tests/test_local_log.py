@@ -1,0 +1,68 @@
+import sqlite3
+import subprocess
+import sys
+
+from warroom.local_log import SCHEMA_VERSION, LocalLog, LogError
+
+
+def test_pragmas_schema_and_outbox_in_the_same_transaction(room):
+    conn = room.log.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    state = room.declare("x", "SEV2")
+    room.note(state.id, "n")
+    events = conn.execute("select event_id from events order by seq").fetchall()
+    outbox = conn.execute("select event_id from outbox order by seq").fetchall()
+    assert events == outbox and len(events) == 2
+
+
+def test_ingest_dedupes_and_writes_no_outbox(make_room):
+    a, b = make_room("a"), make_room("b")
+    state = a.declare("x", "SEV2")
+    for _ in range(3):
+        b.ingest(a.log.events(state.id), cursor=("incident:x", "1-0"))
+    assert b.log.conn.execute("select count(*) from events").fetchone()[0] == 1
+    assert b.log.conn.execute("select count(*) from outbox").fetchone()[0] == 0
+    assert b.log.conn.execute("select cursor from cursors").fetchone()[0] == "1-0"
+
+
+def test_locked_file_gets_a_clear_message(tmp_path):
+    path = tmp_path / "x.db"
+    LocalLog(path).close()
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        log = LocalLog.__new__(LocalLog)
+        try:
+            log = LocalLog(path)
+            from warroom.events import Event
+            log.conn.execute("PRAGMA busy_timeout=100")
+            log.append([Event("e", "i", "entry", {"kind": "note", "text": "t"}, "a", "", 1, 1, "1.0", "o")])
+        except LogError as exc:
+            assert "locked by another process" in str(exc) and str(path) in str(exc)
+        else:
+            raise AssertionError("expected a LogError")
+    finally:
+        holder.rollback()
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "x.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    try:
+        LocalLog(path)
+    except LogError as exc:
+        assert "newer warroom" in str(exc)
+    else:
+        raise AssertionError("expected a LogError")
+
+
+def test_core_never_imports_textual():
+    code = ("import sys, warroom.room, warroom.cli, warroom.report, warroom.quick_entry, warroom.clocks;"
+            "from warroom.cli import build_parser; build_parser();"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'kubernetes', 'psycopg')];"
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""
