@@ -196,4 +196,4 @@ class HelpScreen(_Modal):
         text.append("  Ctrl+P opens the command palette.\n")
         with VerticalScroll(classes="dialog wide"):
             yield Label("warroom — keys", classes="dialog-title")
-            yield Static(text)
+            yield Static(text, id="help-body")

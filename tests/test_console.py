@@ -1,0 +1,251 @@
+"""The console, driven with Pilot: every action, frozen clocks, hostile text."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Digits, Input, OptionList, Select, SelectionList, Static
+
+from warroom.app import WarroomApp
+from warroom.ui.dialogs import HelpScreen
+from warroom.ui.panels import ClocksPanel, IncidentHeader
+from warroom.ui.timeline import SUMMARY, LABEL, TimelineView
+
+SIZE = (160, 48)
+
+
+def app_for(room, clock):
+    return WarroomApp(room, clock=clock, keymap={})
+
+
+async def type_text(pilot, text):
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+def timeline(app) -> TimelineView:
+    return app.query_one(TimelineView)
+
+
+def header_text(app) -> str:
+    return str(app.query_one(IncidentHeader).render())
+
+
+async def test_declare_from_the_console(room, clock):
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "no incident" in header_text(app)
+        await pilot.press("D")
+        await type_text(pilot, "Checkout 5xx")
+        screen = app.screen
+        screen.query_one("#severity", Select).value = "SEV1"
+        screen.query_one("#impact", Input).value = "EU customers cannot pay"
+        await pilot.press("enter")
+        await pilot.pause()
+        [state] = room.incidents()
+        assert (state.title, state.severity, state.impact) == ("Checkout 5xx", "SEV1", "EU customers cannot pay")
+        assert app.incident_id == state.id
+        assert "SEV1" in header_text(app) and "incident-20261122-checkout-5xx" in header_text(app)
+        assert timeline(app).row_count == 1
+
+
+async def test_severity_status_ack_and_update_posted(room, clock):
+    state = room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert isinstance(app.screen.query_one(OptionList), OptionList)
+        await pilot.press("up", "enter")  # SEV2 is highlighted: up is SEV1
+        await pilot.pause()
+        assert room.state(state.id).severity == "SEV1"
+        await pilot.press("t", "down", "enter")
+        await pilot.pause()
+        assert room.state(state.id).status == "Identified"
+        assert "phase: Investigation & mitigation" in header_text(app)
+        await pilot.press("K")
+        await pilot.pause()
+        assert room.state(state.id).acknowledged_ms == clock()
+        clock.advance(minutes=20)
+        await pilot.press("u")
+        await pilot.pause()
+        assert room.state(state.id).last_update_ms == clock()
+        labels = [row[LABEL] for row in timeline(app).visible_rows()]
+        assert labels == ["declared", "severity", "status", "ack", "update_posted"]
+
+
+async def test_assign_and_hand_over_with_a_briefing(room, clock):
+    state = room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await type_text(pilot, "alice")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert room.state(state.id).roles == {"IC": "alice"}
+        await pilot.press("a")
+        assert app.screen.query_one("#briefing", Input).display  # IC has a holder: hand-over
+        await type_text(pilot, "bob")
+        app.screen.query_one("#briefing", Input).value = "db is the suspect; rollback ready"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert room.state(state.id).roles == {"IC": "bob"}
+        last = timeline(app).visible_rows()[-1]
+        assert last[SUMMARY] == "IC handed over alice → bob — briefing: db is the suspect; rollback ready"
+
+
+async def test_role_checklist(room, clock):
+    state = room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c", "enter")  # first role: IC
+        await pilot.pause()
+        tasks = app.screen.query_one(SelectionList)
+        await pilot.press("space")
+        await pilot.pause()
+        assert room.state(state.id).done_tasks("IC") == {"Overall incident coordination"}
+        await pilot.press("space")
+        await pilot.pause()
+        assert room.state(state.id).done_tasks("IC") == set()
+
+
+async def test_quick_entry_kinds_backdating_and_literal_markup(room, clock):
+    state = room.declare("API", "SEV2")
+    clock.advance(minutes=10)
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        entry = app.query_one("#entry", Input)
+        for line in ["d: roll back [@click=app.quit]api[/]", "14:02 o: alert fired", "plain note",
+                     "-1m h: cache cold?"]:
+            entry.value = line
+            await pilot.press("enter")
+        await pilot.press("tab")  # default kind becomes decision
+        entry.value = "ship it"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.is_running
+        rows = timeline(app).visible_rows()
+        got = [(r[LABEL], r[SUMMARY]) for r in rows if r[LABEL] != "declared"]
+        assert got == [("observation", "alert fired"), ("hypothesis", "cache cold?"),
+                       ("decision", "roll back [@click=app.quit]api[/]"), ("note", "plain note"),
+                       ("decision", "ship it")]
+        # typed at 14:10, the backdated entry sorts where it happened (after the 14:00
+        # declaration, before the 14:09 hypothesis) and is marked as backdated
+        assert rows[1][SUMMARY] == "alert fired"
+        line = "".join(seg.text for seg in timeline(app).render_line(1))
+        assert line.startswith("2026-11-22 14:02:00 ↶ OBSERVATION alice")
+        screen_text = "".join(
+            "".join(seg.text for seg in timeline(app).render_line(y)) for y in range(len(rows)))
+        assert "[@click=app.quit]api[/]" in screen_text
+
+
+async def test_bad_time_keeps_the_text(room, clock):
+    room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        entry = app.query_one("#entry", Input)
+        entry.value = "25:99 x"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert entry.value == "25:99 x"
+        assert timeline(app).row_count == 1
+
+
+async def test_filter_by_text_and_kind(room, clock):
+    state = room.declare("API", "SEV2")
+    room.note(state.id, "rollback started", "action")
+    room.note(state.id, "errors dropping", "observation")
+    room.note(state.id, "rollback done", "note")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "rollback")
+        await pilot.pause()
+        assert [r[SUMMARY] for r in timeline(app).visible_rows()] == ["rollback started", "rollback done"]
+        await pilot.press("enter")
+        await pilot.press("f")  # note only
+        await pilot.pause()
+        assert [r[SUMMARY] for r in timeline(app).visible_rows()] == ["rollback done"]
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert [r[SUMMARY] for r in timeline(app).visible_rows()] == ["rollback done"]
+        for _ in range(5):
+            await pilot.press("f")
+        assert timeline(app).visible_count == 4
+
+
+async def test_clocks_count_down_and_turn_overdue_with_a_bell(room, clock):
+    state = room.declare("API down", "SEV1")
+    app = app_for(room, clock)
+    bells = []
+    app.bell = lambda: bells.append(clock())
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(ClocksPanel)
+        assert str(panel.query_one("#update-digits", Digits).value) == "15:00"
+        assert str(panel.query_one("#escalation-digits", Digits).value) == "05:00"
+        assert "+ Engineering Manager at 14:05 UTC" in str(panel.query_one("#escalation-detail", Static).render())
+        clock.advance(minutes=5, seconds=30)
+        app.tick()
+        assert str(panel.query_one("#escalation-digits", Digits).value) == "09:30"
+        assert bells == [clock()]  # EM engaged now
+        clock.advance(minutes=10)
+        app.tick()
+        await pilot.pause()
+        assert panel.has_class("-update-overdue")
+        assert str(panel.query_one("#update-digits", Digits).value) == "+00:30"
+        assert len(bells) == 3  # update overdue, VP Eng at +15
+        assert any("status update overdue" in n.message for n in app._notifications)
+        app.tick()
+        assert len(bells) == 3  # rings once
+        await pilot.press("u")
+        await pilot.pause()
+        assert not panel.has_class("-update-overdue")
+        assert str(panel.query_one("#update-digits", Digits).value) == "15:00"
+
+
+async def test_switch_between_incidents_and_see_other_process_writes(room, make_room, clock):
+    first = room.declare("First", "SEV2")
+    second = room.declare("Second", "SEV3")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.incident_id == second.id
+        await pilot.press("x")
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert set(ids) == {first.id, second.id}
+        options.highlighted = ids.index(first.id)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.incident_id == first.id and "First" in header_text(app)
+        # another process (the CLI) writes to the same log file
+        cli_room = make_room("carol", db="alice.db")
+        cli_room.note(first.id, "from the CLI")
+        app.tick()
+        await pilot.pause()
+        assert timeline(app).visible_rows()[-1][SUMMARY] == "from the CLI"
+
+
+async def test_help_lists_every_binding_and_the_palette_has_them(room, clock):
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-body", Static).render())
+        for needle in ("Declare a new incident", "Change the severity", "Filter the timeline by text",
+                       "Record that a status update went out", "14:02 o: alert fired"):
+            assert needle in text
+        await pilot.press("escape")
+        from warroom.ui.palette import WarroomCommands
+        provider = WarroomCommands(app.screen)
+        hits = [hit.text async for hit in provider.discover()]
+        assert "incident: Declare a new incident" in hits and len(hits) >= 13
+
+
+async def test_keys_can_be_remapped(room, clock):
+    app = WarroomApp(room, clock=clock, keymap={"declare": "n"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.query_one("#title", Input)
