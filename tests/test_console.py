@@ -205,6 +205,7 @@ async def test_clocks_count_down_and_turn_overdue_with_a_bell(room, clock):
 
 async def test_switch_between_incidents_and_see_other_process_writes(room, make_room, clock):
     first = room.declare("First", "SEV2")
+    clock.advance(minutes=1)
     second = room.declare("Second", "SEV3")
     app = app_for(room, clock)
     async with app.run_test(size=SIZE) as pilot:

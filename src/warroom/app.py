@@ -35,11 +35,6 @@ ALERT_WINDOW_MS = 90_000
 KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
 
 
-def row_of(event: Event) -> tuple:
-    return (event.occurred_ms, event.hlc, event.origin, event.event_id, label(event), event.author,
-            event.role, summary(event), event.recorded_ms)
-
-
 def load_keymap() -> dict[str, str]:
     """``[keys]`` from config.toml: action id -> key. A broken file is ignored, not fatal."""
     path = config_dir() / "config.toml"
@@ -116,8 +111,7 @@ class WarroomApp(App):
 
     def show_incident(self, incident_id: str | None) -> None:
         self.incident_id = incident_id
-        timeline = self.query_one(TimelineView)
-        timeline.set_rows(self.room.log.timeline(incident_id) if incident_id else [])
+        self.query_one(TimelineView).show(self.room.log, incident_id)
         if self.sync is not None:
             state = self.state
             self.sync.set_presence(incident_id, self.room.role_of(state) if state else "")
@@ -172,9 +166,8 @@ class WarroomApp(App):
             self._loop.call_soon_threadsafe(self._apply, events)
 
     def _apply(self, events: list[Event]) -> None:
-        mine = [e for e in events if e.incident_id == self.incident_id]
-        if mine:
-            self.query_one(TimelineView).add_rows([row_of(e) for e in mine])
+        if any(e.incident_id == self.incident_id for e in events):
+            self.query_one(TimelineView).changed()
         for event in events:
             if event.kind == "declared" and event.incident_id != self.incident_id:
                 if self.incident_id is None:

@@ -90,6 +90,11 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="who you are (env WARROOM_USER; default your login name)")
     parser.add_argument("--policy", default=default, metavar="NAME|PATH",
                         help="playbook policy (env WARROOM_POLICY; default cygni)")
+    parser.add_argument("--store", default=default, metavar="URL",
+                        help="shared store, redis:// or rediss:// with user and password "
+                             "(env WARROOM_STORE; default none: work alone)")
+    parser.add_argument("--store-insecure", action="store_true", default=default,
+                        help="allow plain redis:// to a non-loopback host (env WARROOM_STORE_INSECURE=1)")
 
 
 def _at(parser: argparse.ArgumentParser) -> None:
@@ -277,8 +282,9 @@ def _policies(ctx: Context, args) -> int:
 
 def _console(ctx: Context) -> int:
     from .app import WarroomApp
+    from .sync_cli import engine_for
 
-    app = WarroomApp(ctx.room)
+    app = WarroomApp(ctx.room, sync=engine_for(ctx))  # the app starts and stops the engine
     app.run()
     return app.return_code or 0
 
@@ -306,7 +312,12 @@ def main(argv: list[str] | None = None, clock: Callable[[], int] = now_ms) -> in
     try:
         if args.command is None:
             return _console(ctx)
-        return COMMANDS[args.command].run(ctx, args)
+        code = COMMANDS[args.command].run(ctx, args)
+        if code == 0 and args.command != "sync":
+            from .sync_cli import push_after_command
+
+            push_after_command(ctx)
+        return code
     except (CliError, RoomError, PolicyError, LogError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
         return 2

@@ -73,7 +73,9 @@ class LocalLog:
                  "role": str, "summary": str, "payload": str},
                 pk="seq", not_null=set(_COLUMNS), if_not_exists=True)
             db["events"].create_index(["event_id"], unique=True, if_not_exists=True)
-            db["events"].create_index(["incident_id", "occurred_ms", "hlc"], if_not_exists=True)
+            db["events"].create_index(["incident_id", "occurred_ms", "hlc", "origin", "event_id"],
+                                      if_not_exists=True)
+            db["events"].create_index(["hlc"], if_not_exists=True)
             db["events"].create_index(["incident_id", "kind"], if_not_exists=True)
             db["outbox"].create({"seq": int, "event_id": str}, pk="seq", if_not_exists=True)
             db["cursors"].create({"stream": str, "cursor": str}, pk="stream", if_not_exists=True)
@@ -136,20 +138,39 @@ class LocalLog:
             args.append(until_ms)
         return [_event(row) for row in self.conn.execute(sql + _ORDER, args)]
 
-    def entry_ids(self, incident_id: str, until_ms: int | None = None) -> list[str]:
-        sql, args = "SELECT event_id FROM events WHERE incident_id=? AND kind='entry'", [incident_id]
+    def timeline(self, incident_id: str, offset: int = 0, limit: int = -1,
+                 kinds: frozenset[str] | None = None, text: str = "",
+                 from_end: bool = False) -> list[tuple]:
+        """A page of timeline rows in order, without decoding payloads:
+        (occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms).
+
+        With ``from_end`` the offset counts back from the latest row: the index is walked
+        backwards, so the page on screen costs the same at 100 rows as at 100,000."""
+        where, args = _timeline_where(incident_id, kinds, text)
+        order = _ORDER.replace(",", " DESC,") + " DESC" if from_end else _ORDER
+        rows = self.conn.execute(
+            "SELECT occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms "
+            f"FROM events WHERE {where}{order} LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+        return rows[::-1] if from_end else rows
+
+    def timeline_count(self, incident_id: str, kinds: frozenset[str] | None = None, text: str = "",
+                       after_seq: int = 0, upto_seq: int | None = None) -> int:
+        """How many rows pass the filter; with ``after_seq`` only those committed since."""
+        where, args = _timeline_where(incident_id, kinds, text)
+        if after_seq:
+            where += " AND seq > ?"
+            args.append(after_seq)
+        if upto_seq is not None:
+            where += " AND seq <= ?"
+            args.append(upto_seq)
+        return self.conn.execute(f"SELECT count(*) FROM events WHERE {where}", args).fetchone()[0]
+
+    def entry_count(self, incident_id: str, until_ms: int | None = None) -> int:
+        sql, args = "SELECT count(*) FROM events WHERE incident_id=? AND kind='entry'", [incident_id]
         if until_ms is not None:
             sql += " AND occurred_ms <= ?"
             args.append(until_ms)
-        return [r[0] for r in self.conn.execute(sql, args)]
-
-    def timeline(self, incident_id: str) -> list[tuple]:
-        """Rows for the timeline, in order, without decoding payloads:
-        (occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms)."""
-        return self.conn.execute(
-            "SELECT occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms "
-            "FROM events "
-            "WHERE incident_id=?" + _ORDER, (incident_id,)).fetchall()
+        return self.conn.execute(sql, args).fetchone()[0]
 
     def latest_hlc(self) -> str | None:
         return self.conn.execute("SELECT max(hlc) FROM events").fetchone()[0]
@@ -168,17 +189,37 @@ class LocalLog:
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     # -- sync: outbox, cursors, quarantine (reads take the lock: never see a half transaction)
-    def outbox_batch(self, limit: int = 500) -> list[tuple[int, Event]]:
+    def outbox_batch(self, limit: int = 500, after_seq: int = 0) -> list[tuple[int, Event]]:
         """The oldest events waiting to be published, with their outbox seq, in commit order."""
         with self._lock:
             rows = self.conn.execute(
                 f"SELECT o.seq, {', '.join('e.' + c for c in _COLUMNS)} FROM outbox o "
-                "JOIN events e ON e.event_id = o.event_id ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+                "JOIN events e ON e.event_id = o.event_id WHERE o.seq > ? ORDER BY o.seq LIMIT ?",
+                (after_seq, limit)).fetchall()
         return [(row[0], _event(row[1:])) for row in rows]
 
-    def outbox_done(self, up_to_seq: int) -> None:
+    def outbox_done(self, rows: list[tuple[int, str]]) -> None:
+        """Forget published outbox rows, matched on (seq, event_id): seqs can be reused."""
         with self._lock:
-            self.conn.execute("DELETE FROM outbox WHERE seq <= ?", (up_to_seq,))
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("DELETE FROM outbox WHERE seq = ? AND event_id = ?", rows)
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise self._error(exc) from None
+
+    def get_many(self, event_ids: list[str]) -> dict[str, Event]:
+        """The events among ``event_ids`` this log already holds, by id."""
+        found = {}
+        with self._lock:
+            for i in range(0, len(event_ids), 500):
+                chunk = event_ids[i:i + 500]
+                rows = self.conn.execute(f"{_SELECT} WHERE event_id IN ({', '.join('?' * len(chunk))})",
+                                         chunk).fetchall()
+                found.update((row[0], _event(row)) for row in rows)
+        return found
 
     def outbox_size(self) -> int:
         with self._lock:
@@ -194,6 +235,20 @@ class LocalLog:
     def cursors(self) -> dict[str, str]:
         with self._lock:
             return dict(self.conn.execute("SELECT stream, cursor FROM cursors").fetchall())
+
+    def add_streams(self, streams: list[str], cursor: tuple[str, str]) -> None:
+        """Remember newly found streams (from cursor 0) and move the index cursor, atomically."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.executemany("INSERT OR IGNORE INTO cursors(stream, cursor) VALUES (?, '0-0')",
+                                      [(s,) for s in streams])
+                self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise self._error(exc) from None
 
     def reset_cursors(self) -> None:
         with self._lock:
@@ -225,6 +280,18 @@ class LocalLog:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _timeline_where(incident_id: str, kinds: frozenset[str] | None, text: str) -> tuple[str, list]:
+    where, args = "incident_id=?", [incident_id]
+    if kinds:
+        where += f" AND label IN ({', '.join('?' * len(kinds))})"
+        args += sorted(kinds)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where += " AND (summary LIKE ? ESCAPE '\\' OR author LIKE ? ESCAPE '\\')"
+        args += [pattern, pattern]
+    return where, args
 
 
 def _row(event: Event) -> tuple:

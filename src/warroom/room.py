@@ -41,6 +41,7 @@ class Room:
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._seen_seq = log.last_seq()
+        self._applied_here: set[str] = set()  # committed by this process since the last poll
         self._data_version = log.data_version()
 
     # -- listening -----------------------------------------------------------------
@@ -68,12 +69,12 @@ class Room:
         with self._lock:
             state = self._states.get(incident_id)
             if state is None:
-                # Entries never change state: count them without decoding their payloads.
+                # Entries never change state: count them without decoding their payloads
+                # (the log deduplicates them, so the state need not hold their ids).
                 state = fold(incident_id, self.log.events(incident_id, with_entries=False))
-                entries = self.log.entry_ids(incident_id)
-                state.event_ids.update(entries)
-                state.entry_count += len(entries)
-                state.event_count += len(entries)
+                entries = self.log.entry_count(incident_id)
+                state.entry_count += entries
+                state.event_count += entries
                 self._states[incident_id] = state
             return state
 
@@ -141,6 +142,7 @@ class Room:
         with self._lock:
             added = self.log.append(events, outbox=outbox, cursor=cursor)
             for event in added:
+                self._applied_here.add(event.event_id)
                 if event.incident_id in self._states:
                     self._states[event.incident_id].apply(event)
         if added:
@@ -162,22 +164,26 @@ class Room:
             for event in events:
                 self.hlc.observe(event.hlc)
                 state = self._states.get(event.incident_id)
-                if state is None or state.apply(event):
-                    fresh.append(event)
+                if state is not None:
+                    state.apply(event)
+                fresh.append(event)
         if fresh:
             for listener in list(self._listeners):
                 listener(fresh)
 
     def poll_log(self) -> None:
         """Pick up what other processes (the CLI, another console) committed to our log file."""
-        version = self.log.data_version()
-        if version == self._data_version:
-            return
-        self._data_version = version
-        events = []
-        for seq, event in self.log.since(self._seen_seq):
-            self._seen_seq = seq
-            events.append(event)
+        with self._lock:
+            version = self.log.data_version()
+            if version == self._data_version:
+                return
+            self._data_version = version
+            events = []
+            for seq, event in self.log.since(self._seen_seq):
+                self._seen_seq = seq
+                if event.event_id not in self._applied_here:
+                    events.append(event)
+            self._applied_here.clear()
         self.refresh(events)
 
     def declare(self, title: str, severity: str, service: str = "", impact: str = "",

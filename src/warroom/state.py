@@ -57,6 +57,7 @@ class IncidentState:
     tasks: dict[tuple[str, str], Value] = field(default_factory=dict)
     status_changes: list[tuple[int, str]] = field(default_factory=list)
     event_ids: set[str] = field(default_factory=set)
+    _change_ids: set[str] = field(default_factory=set, repr=False)
     entry_count: int = 0
     event_count: int = 0
     # field -> {supersedes-parent -> [(order, value, author, event_id)]}
@@ -112,7 +113,8 @@ class IncidentState:
         body = {
             "fields": {k: [v.value, v.event_id] for k, v in sorted(self.fields.items())},
             "tasks": sorted([list(k), v.value] for k, v in self.tasks.items()),
-            "events": sorted(self.event_ids),
+            # entries are counted, not listed: a state loaded from the log counts them
+            "changes": sorted(self._change_ids), "entries": self.entry_count,
             "declared": [self.title, self.slug, self.declared_ms, self.policy],
             "ack": self.acknowledged_ms, "update": self.last_update_ms,
         }
@@ -120,12 +122,17 @@ class IncidentState:
 
     # -- the fold ------------------------------------------------------------------
     def apply(self, event: Event) -> bool:
-        """Fold one event in; return False when it was already applied."""
+        """Fold one event in; return False when it was already applied.
+
+        Ids of entries loaded by count (``Room.state``) are not held here: the log,
+        which deduplicates on event id, is what keeps them from being counted twice."""
         if event.event_id in self.event_ids:
             return False
         self.event_ids.add(event.event_id)
         self.event_count += 1
         p, order = event.payload, event.order
+        if event.kind != "entry":
+            self._change_ids.add(event.event_id)
         match event.kind:
             case "entry":
                 self.entry_count += 1

@@ -16,6 +16,14 @@ from ..times import duration, hhmm, humanize, to_datetime
 SEVERITY_CLASSES = ("sev1", "sev2", "sev3", "sev4")
 
 
+def put(widget: Static | Digits, content) -> None:
+    """Update a widget only when what it shows changes: a repaint (and, for auto-sized
+    widgets, a relayout) on every event and every tick is what makes a console feel slow."""
+    if getattr(widget, "_shown", None) != content:
+        widget._shown = content
+        widget.update(content)
+
+
 class IncidentHeader(Static):
     """Incident, severity badge, status, phase, elapsed time and the UTC clock."""
 
@@ -26,7 +34,7 @@ class IncidentHeader(Static):
             line.append(" warroom ", "bold reverse")
             line.append("  no incident — press D to declare  ", "dim")
             line.append(f"  {utc}")
-            self.update(line)
+            put(self, line)
             return
         sev = state.severity.lower()
         for cls in SEVERITY_CLASSES:
@@ -45,7 +53,7 @@ class IncidentHeader(Static):
         if state.declared_ms is not None:
             line.append(f"  ·  elapsed {duration(now - state.declared_ms)}")
         line.append(f"  ·  {utc}", "bold")
-        self.update(line)
+        put(self, line)
 
 
 class ClocksPanel(Vertical):
@@ -68,39 +76,39 @@ class ClocksPanel(Vertical):
         self.set_class(overdue, "-update-overdue")
         if update:
             left = update.remaining(now)
-            digits.update(("+" if left < 0 else "") + duration(abs(left)))
+            put(digits, ("+" if left < 0 else "") + duration(abs(left)))
             state_text = f"OVERDUE by {humanize(-left)}" if left < 0 else f"due {hhmm(update.due_ms)} UTC"
-            detail.update(Text(f"{state_text} · every {update.cadence_minutes} min ({state.severity})"))
+            put(detail, Text(f"{state_text} · every {update.cadence_minutes} min ({state.severity})"))
         else:
-            digits.update("--:--")
+            put(digits, "--:--")
             resolved = state is not None and policy is not None and clocks.is_resolved(state, policy)
-            detail.update("resolved" if resolved else ("as needed" if state else ""))
+            put(detail, "resolved" if resolved else ("as needed" if state else ""))
 
         nxt = clocks.next_escalation(state, policy, now) if state and policy else None
         esc_digits = self.query_one("#escalation-digits", Digits)
         esc_detail = self.query_one("#escalation-detail", Static)
         if nxt:
-            esc_digits.update(duration(nxt.at_ms - now))
+            put(esc_digits, duration(nxt.at_ms - now))
             engaged = clocks.engaged(state, policy, now)
             now_line = f"\nengaged: {engaged[-1].notify}" if engaged else ""
-            esc_detail.update(Text(f"{nxt.notify} at {hhmm(nxt.at_ms)} UTC{now_line}"))
+            put(esc_detail, Text(f"{nxt.notify} at {hhmm(nxt.at_ms)} UTC{now_line}"))
         else:
-            esc_digits.update("--:--")
+            put(esc_digits, "--:--")
             engaged = clocks.engaged(state, policy, now) if state and policy else []
             last = engaged[-1].notify if engaged and not clocks.is_resolved(state, policy) else ""
-            esc_detail.update(Text(f"all steps reached · {last}" if last else ""))
+            put(esc_detail, Text(f"all steps reached · {last}" if last else ""))
 
         response = self.query_one("#response-detail", Static)
         deadline = clocks.response_deadline(state, policy) if state and policy else None
         self.set_class(bool(deadline and deadline.overdue(now)), "-response-overdue")
         if deadline is None or clocks.is_resolved(state, policy):
-            response.update("")
+            put(response, "")
         elif deadline.met_ms is not None:
-            response.update(Text(f"respond by {hhmm(deadline.due_ms)} UTC — acknowledged {hhmm(deadline.met_ms)} ✓"))
+            put(response, Text(f"respond by {hhmm(deadline.due_ms)} UTC — acknowledged {hhmm(deadline.met_ms)} ✓"))
         elif deadline.overdue(now):
-            response.update(Text(f"respond by {hhmm(deadline.due_ms)} UTC — NOT ACKNOWLEDGED (K)"))
+            put(response, Text(f"respond by {hhmm(deadline.due_ms)} UTC — NOT ACKNOWLEDGED (K)"))
         else:
-            response.update(Text(f"respond by {hhmm(deadline.due_ms)} UTC — in {duration(deadline.due_ms - now)} (K to ack)"))
+            put(response, Text(f"respond by {hhmm(deadline.due_ms)} UTC — in {duration(deadline.due_ms - now)} (K to ack)"))
 
 
 class Roster(Static):
@@ -108,7 +116,7 @@ class Roster(Static):
 
     def show(self, state: IncidentState | None, policy: Policy | None) -> None:
         if state is None or policy is None:
-            self.update("")
+            put(self, "")
             return
         text = Text("ROLES\n", "bold")
         for role in policy.roles:
@@ -122,7 +130,7 @@ class Roster(Static):
         for conflict in state.conflicts[-3:]:
             text.append(f"⚠ concurrent {conflict.field}: {conflict.lost_by} set {conflict.lost!r}, "
                         f"kept {conflict.kept!r}\n", "yellow")
-        self.update(text)
+        put(self, text)
 
 
 class StatusBar(Static):
@@ -137,4 +145,4 @@ class StatusBar(Static):
         if sync_text is not None:
             line.append("  ·  ")
             line.append_text(sync_text)
-        self.update(line)
+        put(self, line)

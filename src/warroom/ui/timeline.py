@@ -1,13 +1,13 @@
 """The timeline: a virtualised view that renders only the lines on screen.
 
-A DataTable append is O(n) (≈370 ms a row at 100k rows); here a row is a plain tuple kept in
-sorted order and a screen line is built from segments only when it becomes visible, with an
-LRU of rendered strips. Text is never parsed as markup: segments carry it literally.
+A DataTable append is O(n) (≈370 ms a row at 100k rows), and loading 100k rows into memory
+costs most of a second. Here the log itself is the list: the view knows only how many rows
+pass the filter and fetches the page it shows (``LIMIT``/``OFFSET`` on the ordering index),
+with an LRU of rendered strips. Text is never parsed as markup: segments carry it literally.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import OrderedDict
 
 from rich.segment import Segment
@@ -24,7 +24,9 @@ from ..times import stamp
 # Row: (occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms)
 OCCURRED, HLC, ORIGIN, EVENT_ID, LABEL, AUTHOR, ROLE, SUMMARY, RECORDED = range(9)
 BACKDATED_MS = 60_000
-_CACHE_SIZE = 512
+PAGE = 64
+_PAGES = 8
+_STRIPS = 512
 
 KIND_STYLES = {
     "note": Style(),
@@ -37,11 +39,6 @@ KIND_STYLES = {
 _SYSTEM = Style(color="bright_black")
 _DIM = Style(dim=True)
 _WHO = Style(color="white", bold=True)
-_PLAIN = Style()
-
-
-def _key(row: tuple) -> tuple:
-    return (row[OCCURRED], row[HLC], row[ORIGIN], row[EVENT_ID])
 
 
 class TimelineView(ScrollView, can_focus=True):
@@ -66,64 +63,100 @@ class TimelineView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._rows: list[tuple] = []
-        self._keys: list[tuple] = []
-        self._ids: set[str] = set()
-        self._view: list[int] | None = None  # indices of rows passing the filter; None: all
+        self._log = None
+        self._incident: str | None = None
         self._kinds: frozenset[str] | None = None
         self._text = ""
+        self._count = 0
+        self._total = 0
+        self._seq = 0  # the log's last seq when we last counted
+        self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._strips: OrderedDict[str, Strip] = OrderedDict()
         self._follow = True
 
     # -- data ------------------------------------------------------------------------
-    def set_rows(self, rows: list[tuple]) -> None:
-        self._rows = list(rows)
-        self._keys = [_key(r) for r in self._rows]
-        self._ids = {r[EVENT_ID] for r in self._rows}
+    def show(self, log, incident_id: str | None) -> None:
+        """Show one incident's timeline from the log (None: nothing)."""
+        self._log, self._incident = log, incident_id
         self._strips.clear()
-        self._refilter()
+        self._reload()
         self.cursor = -1
         self._follow = True
-        self._resize()
         self.scroll_end(animate=False, immediate=True)
 
-    def add_rows(self, rows: list[tuple]) -> None:
+    def changed(self) -> None:
+        """Rows were added to the log: count only the new ones (a range scan on seq, not a
+        scan of the incident), and stay on the latest if we were there."""
+        if self._log is None or self._incident is None:
+            return
         at_end = self._follow or self.scroll_y >= self.max_scroll_y
-        for row in rows:
-            if row[EVENT_ID] in self._ids:
-                continue
-            self._ids.add(row[EVENT_ID])
-            key = _key(row)
-            index = bisect_right(self._keys, key)
-            self._keys.insert(index, key)
-            self._rows.insert(index, row)
-            if self._view is not None:
-                self._refilter()
-            elif self.cursor >= index:
-                self.cursor += 1
-        self._resize()
+        upto = self._log.last_seq()
+        new = self._log.timeline_count(self._incident, after_seq=self._seq, upto_seq=upto)
+        if new:
+            self._total += new
+            self._count += new if not self._filtered else self._log.timeline_count(
+                self._incident, self._kinds, self._text, after_seq=self._seq, upto_seq=upto)
+            self._pages.clear()
+            self._resize()
+        self._seq = upto
         if at_end:
             self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
     @property
+    def _filtered(self) -> bool:
+        return self._kinds is not None or bool(self._text)
+
+    def _reload(self) -> None:
+        self._pages.clear()
+        if self._log is None or self._incident is None:
+            self._count = self._total = self._seq = 0
+        else:
+            self._seq = self._log.last_seq()
+            self._total = self._log.timeline_count(self._incident, upto_seq=self._seq)
+            self._count = (self._log.timeline_count(self._incident, self._kinds, self._text, upto_seq=self._seq)
+                           if self._filtered else self._total)
+        self._resize()
+
+    @property
     def row_count(self) -> int:
-        return len(self._rows)
+        return self._total
 
     @property
     def visible_count(self) -> int:
-        return len(self._rows) if self._view is None else len(self._view)
+        return self._count
 
     def visible_rows(self) -> list[tuple]:
-        """The rows passing the filter, in order (for tests and exports)."""
-        return self._rows if self._view is None else [self._rows[i] for i in self._view]
+        """All rows passing the filter, in order (for tests and exports)."""
+        if self._log is None or self._incident is None:
+            return []
+        return self._log.timeline(self._incident, kinds=self._kinds, text=self._text)
+
+    def row(self, index: int) -> tuple | None:
+        if not 0 <= index < self._count:
+            return None
+        number, offset = divmod(index, PAGE)
+        page = self._pages.get(number)
+        if page is None:
+            start = number * PAGE
+            size = min(PAGE, self._count - start)
+            if start > self._count // 2:  # nearer the end: walk the index backwards
+                page = self._log.timeline(self._incident, self._count - start - size, size,
+                                          self._kinds, self._text, from_end=True)
+            else:
+                page = self._log.timeline(self._incident, start, size, self._kinds, self._text)
+            self._pages[number] = page
+            if len(self._pages) > _PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page[offset] if offset < len(page) else None
 
     # -- filtering --------------------------------------------------------------------
     def set_filter(self, kinds: frozenset[str] | None = None, text: str = "") -> None:
-        self._kinds, self._text = kinds, text.lower()
-        self._refilter()
+        self._kinds, self._text = kinds, text
+        self._reload()
         self.cursor = -1
-        self._resize()
         self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
@@ -135,30 +168,34 @@ class TimelineView(ScrollView, can_focus=True):
     def filter_kinds(self) -> frozenset[str] | None:
         return self._kinds
 
-    def _refilter(self) -> None:
-        if self._kinds is None and not self._text:
-            self._view = None
-            return
-        kinds, text = self._kinds, self._text
-        self._view = [
-            i for i, r in enumerate(self._rows)
-            if (kinds is None or r[LABEL] in kinds)
-            and (not text or text in r[SUMMARY].lower() or text in r[AUTHOR].lower())
-        ]
-
     # -- rendering --------------------------------------------------------------------
     def _resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.visible_count)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.visible_count)
 
     def on_resize(self) -> None:
         self._resize()
 
+    def _top(self) -> int:
+        """First row on screen. Following the latest, the view is anchored to the bottom
+        (like ``tail -f``), so a new row shows in the very next frame instead of waiting
+        for a relayout and then a scroll."""
+        if self._follow:
+            return max(0, self._count - self.scrollable_content_region.height)
+        return self.scroll_offset.y
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if new_value < old_value and round(new_value) < round(self.max_scroll_y):
+            self._follow = False  # the user scrolled back
+        super().watch_scroll_y(old_value, new_value)
+
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
+        index = self._top() + y
         width = self.size.width
         if index >= self.visible_count:
             return Strip.blank(width, self.rich_style)
-        row = self._rows[index if self._view is None else self._view[index]]
+        row = self.row(index)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
         if index == self.cursor:
             style = self.get_component_rich_style("timeline--cursor")
             return Strip([Segment(seg.text, style) for seg in self._strip(row)]).crop_extend(0, width, style)
@@ -182,7 +219,7 @@ class TimelineView(ScrollView, can_focus=True):
             Segment(row[SUMMARY], kind_style if label in KIND_STYLES else _SYSTEM),
         ])
         self._strips[event_id] = strip
-        if len(self._strips) > _CACHE_SIZE:
+        if len(self._strips) > _STRIPS:
             self._strips.popitem(last=False)
         return strip
 
@@ -194,8 +231,11 @@ class TimelineView(ScrollView, can_focus=True):
         if not self.visible_count:
             return
         start = self.visible_count if self.cursor < 0 else self.cursor
+        top = self._top()
         self.cursor = max(0, min(self.visible_count - 1, start + delta))
         self._follow = self.cursor == self.visible_count - 1
+        if not self._follow:
+            self.scroll_to(y=top, animate=False, immediate=True)
         self.scroll_to_region_if_needed()
 
     def action_jump(self, where: int) -> None:
@@ -203,20 +243,20 @@ class TimelineView(ScrollView, can_focus=True):
             return
         self.cursor = 0 if where == 0 else self.visible_count - 1
         self._follow = where != 0
+        if self._follow:
+            self.scroll_end(animate=False)
         self.scroll_to_region_if_needed()
 
     def scroll_to_region_if_needed(self) -> None:
-        top = self.scroll_offset.y
-        height = self.size.height or 1
+        top = self._top()
+        height = self.scrollable_content_region.height or 1
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def selected(self) -> tuple | None:
-        if 0 <= self.cursor < self.visible_count:
-            return self.visible_rows()[self.cursor] if self._view is not None else self._rows[self.cursor]
-        return None
+        return self.row(self.cursor)
 
     def action_open(self) -> None:
         row = self.selected()

@@ -1,0 +1,62 @@
+"""Durable append: one timeline entry committed through the Room, vs a raw sqlite3 commit of
+a comparable row in the same mode (WAL, synchronous=FULL), in the same run and directory.
+
+    .venv/bin/python bench/bench_append.py [n]
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import describe, pct
+from warroom.local_log import LocalLog
+from warroom.policy import load_policy
+from warroom.room import Room
+
+
+def raw(path: Path, n: int) -> list[float]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, body TEXT)")
+    out = []
+    for i in range(n):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t(k, body) VALUES (?, ?)", (f"key-{i}", '{"kind":"note","text":"x"}' * 3))
+        conn.execute("COMMIT")
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def room_append(path: Path, n: int) -> list[float]:
+    room = Room(LocalLog(path), "bench", load_policy("cygni"))
+    incident = room.declare("bench", "SEV2").id
+    out = []
+    for i in range(n):
+        start = time.perf_counter()
+        room.note(incident, f"entry {i}: p99 latency up on api-{i % 9}")
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
+        floor_a = raw(Path(tmp) / "raw1.db", n)
+        ours = room_append(Path(tmp) / "room.db", n)
+        floor_b = raw(Path(tmp) / "raw2.db", n)
+    floor = floor_a + floor_b
+    print(describe("raw sqlite3 commit (WAL+FULL)", floor))
+    print(describe("Room.note durable append", ours))
+    print(f"ratio append / raw: median {statistics.median(ours) / statistics.median(floor):.2f}x"
+          f"   p99 {pct(ours, 99) / pct(floor, 99):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
