@@ -250,3 +250,50 @@ async def test_keys_can_be_remapped(room, clock):
         await pilot.press("n")
         await pilot.pause()
         assert app.screen.query_one("#title", Input)
+
+
+async def test_resolving_from_status_goes_through_the_checklist_and_starts_recovery(room, clock):
+    from textual.widgets import Button
+    from warroom.ui.panels import FollowUpPanel
+    from warroom.ui.resolution import ResolutionScreen
+
+    state = room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", "end", "enter")  # pick Resolved
+        await pilot.pause()
+        assert isinstance(app.screen, ResolutionScreen)
+        assert room.state(state.id).status == "Investigating"  # nothing resolved yet
+        app.screen.query_one("#resolve", Button).press()
+        await pilot.pause()
+        assert isinstance(app.screen, ResolutionScreen)  # criteria open: asks for an override
+        app.screen.query_one("#reason", Input).value = "customers confirm recovery"
+        app.screen.query_one("#override", Button).press()
+        await pilot.pause()
+        assert room.state(state.id).status == "Resolved"
+        labels = [r[LABEL] for r in timeline(app).visible_rows()]
+        assert labels[-2:] == ["override", "status"]
+        panel = app.query_one(FollowUpPanel)
+        assert panel.display and "recovery monitoring: 30:00 left" in str(panel.render())
+        clock.advance(minutes=10)
+        app.tick()
+        assert "recovery monitoring: 20:00 left" in str(panel.render())
+
+
+async def test_comms_and_follow_up_screens_open_from_their_keys(room, clock):
+    from warroom.ui.actions_view import ActionsScreen
+    from warroom.ui.comms_pane import CommsScreen
+    from warroom.ui.postmortem_view import PostmortemScreen
+    from warroom.ui.rollback_dialog import RollbackDialog
+
+    room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        for key, screen in (("m", CommsScreen), ("b", RollbackDialog), ("A", ActionsScreen),
+                            ("P", PostmortemScreen)):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, screen), key
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, screen), key

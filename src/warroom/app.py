@@ -25,10 +25,10 @@ from .room import Room, RoomError
 from .times import hhmm, stamp
 from .ui.commands import ACTIONS, bindings
 from .ui.dialogs import (AssignScreen, ChecklistScreen, DeclareScreen, HelpScreen, PickScreen,
-                         TextScreen)
+                         PromptScreen, TextScreen)
 from .ui.entry import QuickEntry
 from .ui.palette import WarroomCommands
-from .ui.panels import ClocksPanel, IncidentHeader, Roster, StatusBar
+from .ui.panels import ClocksPanel, FollowUpPanel, IncidentHeader, Roster, StatusBar
 from .ui.timeline import TimelineView
 
 ALERT_WINDOW_MS = 90_000
@@ -62,6 +62,7 @@ class WarroomApp(App):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ui_thread: int | None = None
         self._sync_text: Text | None = None
+        self._changes: list[Event] | None = None  # the shown incident's non-entry events
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -74,6 +75,7 @@ class WarroomApp(App):
             with Vertical(id="side"):
                 yield ClocksPanel(id="clocks")
                 yield Roster(id="roster")
+                yield FollowUpPanel(id="followup")
         with Horizontal(id="entry-row"):
             yield Label("NOTE", id="entry-kind")
             yield QuickEntry(placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds", id="entry")
@@ -111,6 +113,7 @@ class WarroomApp(App):
 
     def show_incident(self, incident_id: str | None) -> None:
         self.incident_id = incident_id
+        self._changes = None
         self.query_one(TimelineView).show(self.room.log, incident_id)
         if self.sync is not None:
             state = self.state
@@ -124,12 +127,22 @@ class WarroomApp(App):
         self.query_one(IncidentHeader).show(state, policy, now)
         self.query_one(ClocksPanel).show(state, policy, now)
         self.query_one(Roster).show(state, policy)
+        self.query_one(FollowUpPanel).show(self._follow_up(state, policy, now))
         timeline = self.query_one(TimelineView)
         filter_bits = [timeline.filter_text] if timeline.filter_text else []
         if timeline.filter_kinds:
             filter_bits.append("kind " + ",".join(sorted(timeline.filter_kinds)))
         self.query_one(StatusBar).show(self.room.user, self.room.role_of(state) if state else "",
                                        str(self.room.log.path), " · ".join(filter_bits), self._sync_text)
+
+    def _follow_up(self, state, policy, now: int) -> list[tuple[str, str]]:
+        if state is None:
+            return []
+        from . import followup
+
+        if self._changes is None:
+            self._changes = self.room.log.events(state.id, with_entries=False)
+        return followup.clock_lines(state, policy, self._changes, now)
 
     def tick(self) -> None:
         self.room.poll_log()
@@ -148,7 +161,7 @@ class WarroomApp(App):
                 self._alerted.add((state.id, "update", update.due_ms))
                 self.bell()
                 self.notify(f"{state.severity} {state.title}: status update overdue since "
-                            f"{hhmm(update.due_ms)} UTC — press u when it is out",
+                            f"{hhmm(update.due_ms)} UTC — m to draft it, u once it is out",
                             title="Update overdue", severity="error", timeout=15, markup=False)
             for step in clocks.engaged(state, policy, now):
                 key = (state.id, "escalation", step.track, step.after_minutes, step.at_ms)
@@ -168,6 +181,10 @@ class WarroomApp(App):
     def _apply(self, events: list[Event]) -> None:
         if any(e.incident_id == self.incident_id for e in events):
             self.query_one(TimelineView).changed()
+            if any(e.kind != "entry" for e in events):
+                self._changes = None
+                if self.sync is not None and self.state is not None:
+                    self.sync.set_presence(self.incident_id, self.room.role_of(self.state))
         for event in events:
             if event.kind == "declared" and event.incident_id != self.incident_id:
                 if self.incident_id is None:
@@ -229,8 +246,13 @@ class WarroomApp(App):
         state = self.state
         policy = self.room.policy_for(state)
         options = [(s.name, f"{s.name} — {s.phase}") for s in policy.statuses]
-        self.push_screen(PickScreen("Status", options, state.status),
-                         lambda status: status and self._do(self.room.set_status, self.incident_id, status))
+
+        def picked(status: str | None) -> None:
+            if status and policy.status(status).resolved:
+                self.action_resolve()  # resolution goes through its checklist
+            elif status:
+                self._do(self.room.set_status, self.incident_id, status)
+        self.push_screen(PickScreen("Status", options, state.status), picked)
 
     def action_assign(self) -> None:
         if not self._need_incident():
@@ -267,6 +289,40 @@ class WarroomApp(App):
             update = clocks.next_update(self.state, self.room.policy_for(self.state))
             nxt = f"next due {hhmm(update.due_ms)} UTC" if update else "no cadence"
             self.notify(f"Status update recorded; {nxt}.", title="Update sent")
+
+    def action_comms(self) -> None:
+        if self._need_incident():
+            from .ui.comms_pane import CommsScreen
+            self.push_screen(CommsScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
+
+    def action_resolve(self) -> None:
+        if self._need_incident():
+            from .ui.resolution import ResolutionScreen
+            self.push_screen(ResolutionScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
+
+    def action_reopen(self) -> None:
+        if not self._need_incident():
+            return
+        from . import followup
+
+        incident = self.incident_id
+        self.push_screen(PromptScreen("Re-open: what recurred?", "symptoms seen again"),
+                         lambda reason: reason is not None and self._do(followup.reopen, self.room, incident, reason))
+
+    def action_rollback(self) -> None:
+        if self._need_incident():
+            from .ui.rollback_dialog import RollbackDialog
+            self.push_screen(RollbackDialog(self.room, self.incident_id))
+
+    def action_action_items(self) -> None:
+        if self._need_incident():
+            from .ui.actions_view import ActionsScreen
+            self.push_screen(ActionsScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
+
+    def action_postmortem(self) -> None:
+        if self._need_incident():
+            from .ui.postmortem_view import PostmortemScreen
+            self.push_screen(PostmortemScreen(self.room, self.incident_id))
 
     def action_acknowledge(self) -> None:
         if self._need_incident():

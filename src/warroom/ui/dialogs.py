@@ -157,6 +157,27 @@ class TextScreen(_Modal):
             yield Static("Esc to close", classes="dialog-hint")
 
 
+class PromptScreen(_Modal):
+    """One line of text (a reason, a name)."""
+
+    def __init__(self, question: str, placeholder: str = "") -> None:
+        super().__init__()
+        self.question, self.placeholder = question, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.question), classes="dialog-title")
+            yield Input(placeholder=self.placeholder, id="answer")
+            yield Static("Enter to confirm · Esc to cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+
 class ConfirmScreen(_Modal):
     """y/n before anything dangerous."""
 

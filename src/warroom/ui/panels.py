@@ -133,6 +133,19 @@ class Roster(Static):
         put(self, text)
 
 
+class FollowUpPanel(Static):
+    """Recovery monitoring, follow-up deadlines and overdue action items, when there are any."""
+
+    LEVELS = {"ok": "green", "warn": "yellow", "alert": "bold red"}
+
+    def show(self, lines: list[tuple[str, str]]) -> None:
+        self.display = bool(lines)
+        text = Text("FOLLOW-UP\n", "bold")
+        for line, level in lines:
+            text.append(f"{line}\n", self.LEVELS.get(level, ""))
+        put(self, text)
+
+
 class StatusBar(Static):
     """Bottom line: who you are, your role, the log, the filter, and the store when synced."""
 
