@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -84,6 +85,23 @@ class LocalLog:
                 pk="id", if_not_exists=True)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction, taken up front (no upgrade deadlocks), all or nothing."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                yield
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise self._error(exc) from None
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
     # -- meta ---------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -100,22 +118,15 @@ class LocalLog:
 
         Returns the events that were new; ones already in the log are skipped."""
         added = []
-        with self._lock:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                for event in events:
-                    cur = self.conn.execute(_INSERT, _row(event))
-                    if cur.rowcount == 1:
-                        added.append(event)
-                        if outbox:
-                            self.conn.execute("INSERT INTO outbox(event_id) VALUES (?)", (event.event_id,))
-                if cursor is not None:
-                    self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
-                self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise self._error(exc) from None
+        with self._transaction():
+            for event in events:
+                cur = self.conn.execute(_INSERT, _row(event))
+                if cur.rowcount == 1:
+                    added.append(event)
+                    if outbox:
+                        self.conn.execute("INSERT INTO outbox(event_id) VALUES (?)", (event.event_id,))
+            if cursor is not None:
+                self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
         return added
 
     # -- reads --------------------------------------------------------------------
@@ -200,15 +211,8 @@ class LocalLog:
 
     def outbox_done(self, rows: list[tuple[int, str]]) -> None:
         """Forget published outbox rows, matched on (seq, event_id): seqs can be reused."""
-        with self._lock:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany("DELETE FROM outbox WHERE seq = ? AND event_id = ?", rows)
-                self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise self._error(exc) from None
+        with self._transaction():
+            self.conn.executemany("DELETE FROM outbox WHERE seq = ? AND event_id = ?", rows)
 
     def get_many(self, event_ids: list[str]) -> dict[str, Event]:
         """The events among ``event_ids`` this log already holds, by id."""
@@ -238,17 +242,10 @@ class LocalLog:
 
     def add_streams(self, streams: list[str], cursor: tuple[str, str]) -> None:
         """Remember newly found streams (from cursor 0) and move the index cursor, atomically."""
-        with self._lock:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.executemany("INSERT OR IGNORE INTO cursors(stream, cursor) VALUES (?, '0-0')",
-                                      [(s,) for s in streams])
-                self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
-                self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise self._error(exc) from None
+        with self._transaction():
+            self.conn.executemany("INSERT OR IGNORE INTO cursors(stream, cursor) VALUES (?, '0-0')",
+                                  [(s,) for s in streams])
+            self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
 
     def reset_cursors(self) -> None:
         with self._lock:
@@ -257,21 +254,14 @@ class LocalLog:
     def quarantine(self, source: str, reason: str, raw: bytes,
                    cursor: tuple[str, str] | None = None) -> None:
         """Keep a refused entry (once per source) and move the cursor past it, in one transaction."""
-        with self._lock:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                self.conn.execute(
-                    "INSERT INTO quarantine(received_ms, source, reason, raw) SELECT "
-                    "CAST(strftime('%s','now') AS INTEGER) * 1000, ?, ?, ? "
-                    "WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE source = ?)",
-                    (source, reason, raw, source))
-                if cursor is not None:
-                    self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
-                self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise self._error(exc) from None
+        with self._transaction():
+            self.conn.execute(
+                "INSERT INTO quarantine(received_ms, source, reason, raw) SELECT "
+                "CAST(strftime('%s','now') AS INTEGER) * 1000, ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM quarantine WHERE source = ?)",
+                (source, reason, raw, source))
+            if cursor is not None:
+                self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
 
     def quarantined(self) -> list[tuple[str, str, bytes]]:
         """(source, reason, raw) of every refused entry, oldest first."""
