@@ -297,3 +297,52 @@ async def test_comms_and_follow_up_screens_open_from_their_keys(room, clock):
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, screen), key
+
+
+async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timeline(room, clock):
+    from warroom.drills import start_drill
+    from warroom.ui.diag_pane import DiagPane
+    from warroom.ui.runbook_panel import RunbookPanel
+
+    drill = start_drill(room, "oom-cascade")
+    clock.advance(minutes=6)
+    app = app_for(room, clock)
+    app.start_drill(drill)
+    async with app.run_test(size=SIZE) as pilot:
+        panes = app.query_one("#panes")
+        for _ in range(50):  # runbooks load after the first frame, then the panes mount
+            await pilot.pause(0.05)
+            if panes.has_class("-open"):
+                break
+        assert panes.has_class("-open")
+        assert len(app.query(RunbookPanel)) == 1 and len(app.query(DiagPane)) >= 1
+        assert "DRILL" in header_text(app)
+        labels = [r[LABEL] for r in timeline(app).visible_rows()]
+        assert labels == ["declared", "runbook"]
+        pane = app.query(DiagPane).first()
+        for _ in range(50):  # the first simulated snapshot arrives from a worker
+            await pilot.pause(0.05)
+            if pane.snapshot is not None:
+                break
+        pane.table.focus()
+        await pilot.press("e")
+        await pilot.pause()
+        rows = timeline(app).visible_rows()
+        assert rows[-1][LABEL] == "evidence"
+        # the pane's snapshot, at the (frozen) time it was taken, from the simulated source
+        assert rows[-1][SUMMARY].startswith("evidence from pods (drill:pods): pods drill:pods at 2026-11-22T14:06:00Z")
+        await pilot.press("W")
+        await pilot.pause()
+        assert not app.query(DiagPane) and not panes.has_class("-open")
+
+
+async def test_runbook_keys_are_bound_and_listed_in_help(room, clock):
+    room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert {b.key for b in app.runbooks.values()} >= {"f5", "f6", "f7", "f8", "f9"}
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-body", Static).render())
+        assert "RUNBOOKS" in text and "High error rate" in text

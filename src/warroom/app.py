@@ -63,6 +63,8 @@ class WarroomApp(App):
         self._ui_thread: int | None = None
         self._sync_text: Text | None = None
         self._changes: list[Event] | None = None  # the shown incident's non-entry events
+        self.runbooks: dict = {}  # id -> Runbook, bound to their keys after the first frame
+        self._pending_drill = None
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -94,9 +96,30 @@ class WarroomApp(App):
         self.room.subscribe(self._on_events)
         self.set_interval(1.0, self.tick)
         self.query_one(TimelineView).focus()
+        self.call_after_refresh(self._load_runbooks)
         if self.sync is not None:
             self.sync.on_status = self._on_sync_status
             self.sync.start()
+
+    def _load_runbooks(self) -> None:
+        """Bind each runbook's key; a malformed file is reported and the rest still load."""
+        from .runbooks import load_runbooks
+
+        books, errors = load_runbooks()
+        for error in errors:
+            self.notify(str(error), title="Runbook not loaded", severity="error", timeout=20, markup=False)
+        for book in books:
+            self.runbooks[book.id] = book
+            self.bind(book.key, f"runbook('{book.id}')", description=book.title, show=False)
+        if self._pending_drill is not None:
+            drill, self._pending_drill = self._pending_drill, None
+            self.show_incident(drill.incident_id)
+            if drill.scenario.runbook in self.runbooks:
+                self.run_worker(self.action_runbook(drill.scenario.runbook))
+
+    def start_drill(self, drill) -> None:
+        """Open on a drill incident with its scenario's runbook (``warroom drill``)."""
+        self._pending_drill = drill
 
     def on_unmount(self) -> None:
         self.room.unsubscribe(self._on_events)
@@ -323,6 +346,60 @@ class WarroomApp(App):
         if self._need_incident():
             from .ui.postmortem_view import PostmortemScreen
             self.push_screen(PostmortemScreen(self.room, self.incident_id))
+
+    async def action_runbook(self, runbook_id: str) -> None:
+        """Open a runbook's checklist and panes beside the timeline, and record that it started."""
+        book = self.runbooks.get(runbook_id)
+        if book is None or not self._need_incident():
+            return
+        from .drills import resume_drill
+        from .ui.runbook_panel import open_runbook
+
+        try:
+            drill = resume_drill(self.room, self.incident_id)
+        except LookupError as exc:
+            self.notify(str(exc), title="Drill scenario missing", severity="error", markup=False)
+            return
+        await self._show_panes(open_runbook(self.room, self.incident_id, book, drill=drill))
+
+    def action_diagnostic(self) -> None:
+        """Open one diagnostic pane: pick a source, give its target."""
+        from .diagnostics import available
+
+        names = available()
+        options = [(name, name) for name in sorted(names)]
+
+        def picked(name: str | None) -> None:
+            if name:
+                self.push_screen(PromptScreen(f"{name}: target", "a DSN, a Redis URL, a URL, or ns?label=value"),
+                                 lambda target: target is not None and self.run_worker(self._open_diagnostic(name, target)))
+        self.push_screen(PickScreen("Open a diagnostic pane", options), picked)
+
+    async def _open_diagnostic(self, name: str, target: str) -> None:
+        from .drills import resume_drill
+        from .ui.diag_pane import DiagPane
+        from .ui.runbook_panel import make_diagnostic
+
+        drill = resume_drill(self.room, self.incident_id) if self.incident_id else None
+        pane = DiagPane(make_diagnostic(name, target, drill), room=self.room,
+                        incident=lambda: self.incident_id, source="drill" if drill else "live")
+        await self._show_panes([pane], replace=False)
+
+    async def _show_panes(self, widgets: list, replace: bool = True) -> None:
+        panes = self.query_one("#panes")
+        if replace:
+            await panes.remove_children()
+        await panes.mount_all(widgets)
+        panes.add_class("-open")
+        focusable = [w for w in widgets if getattr(w, "table", None) is not None]
+        if focusable:
+            focusable[0].table.focus()
+
+    async def action_close_panes(self) -> None:
+        panes = self.query_one("#panes")
+        await panes.remove_children()
+        panes.remove_class("-open")
+        self.query_one(TimelineView).focus()
 
     def action_acknowledge(self) -> None:
         if self._need_incident():

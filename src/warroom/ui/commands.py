@@ -36,6 +36,8 @@ ACTIONS: list[Action] = [
     Action("action_items", "A", "Actions", "Action items: add, update, see what is overdue", "follow-up",
            show=False),
     Action("postmortem", "P", "Postmortem", "Preview and save the postmortem", "follow-up", show=False),
+    Action("diagnostic", "o", "Pane", "Open a diagnostic pane (pods, postgres, redis, http)", "diagnostics"),
+    Action("close_panes", "W", "Close panes", "Close the diagnostic panes", "diagnostics", show=False),
     Action("filter_text", "slash", "Filter", "Filter the timeline by text", "timeline"),
     Action("filter_kind", "f", "Kind", "Cycle the timeline's kind filter", "timeline"),
     Action("help", "question_mark", "Help", "Show every key binding", "app"),

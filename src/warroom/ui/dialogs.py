@@ -208,6 +208,14 @@ class HelpScreen(_Modal):
             key = key_label(self.app.key_for(action.id))
             text.append(f"  {key:<10}", "bold cyan")
             text.append(f"{action.help}\n")
+        books = sorted(getattr(self.app, "runbooks", {}).values(), key=lambda b: b.key)
+        if books:
+            text.append("\nRUNBOOKS\n", "bold underline")
+            for book in books:
+                text.append(f"  {book.key:<10}", "bold cyan")
+                text.append(f"{book.title}\n")
+        text.append("\nIN A DIAGNOSTIC PANE\n", "bold underline")
+        text.append("  +/- refresh rate · space pause · e snapshot to the timeline as evidence\n")
         text.append("\nENTRY LINE\n", "bold underline")
         text.append("  [TIME] [KIND:] TEXT   e.g.  14:02 o: alert fired   ·   -5m d: roll back api\n")
         text.append("  TIME: -5m, -2h, HH:MM (UTC today) or ISO 8601.  KIND: n note, d decision, a action,\n"

@@ -13,16 +13,17 @@ class WarroomCommands(Provider):
     def _entries(self):
         for action in ACTIONS:
             name = f"{action.group}: {action.help}"
-            yield name, action, partial(self.app.run_action, action.id)
+            yield name, self.app.key_for(action.id), partial(self.app.run_action, action.id)
+        for book in getattr(self.app, "runbooks", {}).values():
+            yield f"runbook: {book.title}", book.key, partial(self.app.run_action, f"runbook('{book.id}')")
 
     async def discover(self) -> Hits:
-        for name, action, run in self._entries():
-            yield DiscoveryHit(name, run, help=f"key {key_label(self.app.key_for(action.id))}")
+        for name, key, run in self._entries():
+            yield DiscoveryHit(name, run, help=f"key {key_label(key)}")
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, action, run in self._entries():
+        for name, key, run in self._entries():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), run,
-                          help=f"key {key_label(self.app.key_for(action.id))}")
+                yield Hit(score, matcher.highlight(name), run, help=f"key {key_label(key)}")
