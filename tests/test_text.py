@@ -12,6 +12,8 @@ def test_secrets_are_redacted():
     assert redact("https://hooks.slack.com/services/T000/B000/XXXX") == "https://hooks.slack.com/services/***"
     assert "xoxb" not in redact("token xoxb-1234567890-abcdefghij")
     assert redact("https://x/?a=1&token=abc&b=2") == "https://x/?a=1&token=***&b=2"
+    assert redact("ALTER ROLE app PASSWORD 'it''s s3cret' VALID UNTIL 'x'") == \
+        "ALTER ROLE app PASSWORD '***' VALID UNTIL 'x'"
 
 
 def test_events_made_by_the_room_are_clean(room):

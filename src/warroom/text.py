@@ -21,6 +21,8 @@ _KEY_VALUE = re.compile(
     r"routing[_-]?key|integration[_-]?key|sig|signature)\s*[=:]\s*)(?P<secret>[^\s&;,'\"]+)",
     re.I,
 )
+# SQL: CREATE/ALTER ROLE ... PASSWORD 'secret' (shows up in pg_stat_activity and pg_stat_statements)
+_SQL_PASSWORD = re.compile(r"(?P<head>\bPASSWORD\s+)(?P<secret>'(?:[^']|'')*')", re.I)
 _BEARER = re.compile(r"(?P<head>\b(?:bearer|basic|token)\s+)(?P<secret>[A-Za-z0-9._~+/=\-]{8,})", re.I)
 # Webhook URLs whose path is the secret (Slack, Discord, Teams-style).
 _WEBHOOK = re.compile(
@@ -52,6 +54,7 @@ def redact(text: str) -> str:
     """
     text = _WEBHOOK.sub(lambda m: m["head"] + MASK, text)
     text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+    text = _SQL_PASSWORD.sub(lambda m: m["head"] + f"'{MASK}'", text)
     text = _KEY_VALUE.sub(lambda m: m["head"] + MASK, text)
     text = _BEARER.sub(lambda m: m["head"] + MASK, text)
     return _TOKENS.sub(MASK, text)
