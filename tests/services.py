@@ -5,7 +5,6 @@ Nothing here is a mock: each helper starts the real program and stops it when do
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from textual.widgets import Digits, Input, OptionList, Select, SelectionList, Static
 
 from warroom.app import WarroomApp
@@ -98,7 +97,7 @@ async def test_role_checklist(room, clock):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c", "enter")  # first role: IC
         await pilot.pause()
-        tasks = app.screen.query_one(SelectionList)
+        assert app.screen.query_one(SelectionList)
         await pilot.press("space")
         await pilot.pause()
         assert room.state(state.id).done_tasks("IC") == {"Overall incident coordination"}
@@ -108,7 +107,7 @@ async def test_role_checklist(room, clock):
 
 
 async def test_quick_entry_kinds_backdating_and_literal_markup(room, clock):
-    state = room.declare("API", "SEV2")
+    room.declare("API", "SEV2")
     clock.advance(minutes=10)
     app = app_for(room, clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -175,7 +174,7 @@ async def test_filter_by_text_and_kind(room, clock):
 
 
 async def test_clocks_count_down_and_turn_overdue_with_a_bell(room, clock):
-    state = room.declare("API down", "SEV1")
+    room.declare("API down", "SEV1")
     app = app_for(room, clock)
     bells = []
     app.bell = lambda: bells.append(clock())

@@ -1,10 +1,8 @@
 """The fold: order-independent, idempotent, last-writer-wins, conflicts kept."""
 
-import itertools
 import random
 
 from warroom.state import fold
-from warroom.times import parse_time
 
 
 def test_fold_is_order_independent_and_idempotent(make_room, clock):

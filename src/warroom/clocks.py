@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .policy import Policy, Step, Track
+from .policy import Policy, Track
 from .state import IncidentState
 from .times import next_business_day
 

@@ -8,7 +8,7 @@ arriving from elsewhere is checked by :func:`from_wire` before it is believed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .text import clean, one_line

@@ -98,7 +98,6 @@ class IncidentState:
     def conflicts(self) -> list[Conflict]:
         found = []
         for name, parents in self._writes.items():
-            winner = self.fields.get(name)
             for writes in parents.values():
                 if len(writes) < 2:
                     continue

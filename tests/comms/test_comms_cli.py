@@ -5,22 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 
 from warroom import followup
 from warroom.cli import main
 
-from .http_stub import Stub
 
 HOOK = "/services/T9/B9/cliSecretPath99"
 
-
-@pytest.fixture
-def stub():
-    server = Stub().start()
-    server.routes[("POST", HOOK)] = lambda req: (200, {}, b"ok")
-    yield server
-    server.stop()
 
 
 def test_template_and_post_from_the_cli(stub, tmp_path, clock, capsys, monkeypatch, make_room):

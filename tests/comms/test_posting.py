@@ -5,30 +5,18 @@ from __future__ import annotations
 import socket
 import time
 
-import httpx
 import pytest
 
 from warroom import clocks
 from warroom.comms_config import ConfigError, Settings, load_settings
 from warroom.posting import Poster, PostError, deliver, dedup_key
 
-from .http_stub import Stub, statuspage_routes
+from .http_stub import statuspage_routes
 
 HOOK_PATH = "/services/T000/B000/s3cr3tWebhookPath"
 SP_KEY, PD_KEY = "sp-key-0123456789", "pd-routing-0123456789"
 
 
-@pytest.fixture
-def stub():
-    server = Stub().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def client():
-    with httpx.Client() as c:
-        yield c
 
 
 def make_poster(stub, client, sleeps, **over):

@@ -3,8 +3,6 @@ mounted in a small app of their own over a real Room and real loopback HTTP serv
 
 from __future__ import annotations
 
-import httpx
-import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, Markdown, Select, SelectionList, Static, TextArea
 
@@ -17,7 +15,6 @@ from warroom.ui.postmortem_view import PostmortemScreen
 from warroom.ui.resolution import ResolutionScreen
 from warroom.ui.rollback_dialog import RollbackDialog
 
-from .http_stub import Stub
 
 HOOK = "/services/T1/B1/uiSecretPath123"
 
@@ -36,18 +33,6 @@ class Host(App):
             self.push_screen(self.screen_to_push, lambda r: setattr(self, "result", r))
 
 
-@pytest.fixture
-def stub():
-    server = Stub().start()
-    server.routes[("POST", HOOK)] = lambda req: (200, {}, b"ok")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def client():
-    with httpx.Client() as c:
-        yield c
 
 
 def poster_for(stub, client, timeout=2.0):

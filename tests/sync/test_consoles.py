@@ -32,7 +32,7 @@ async def test_two_consoles_share_one_store_and_see_each_others_notes(terminal):
     incident = ic.declare("Checkout 5xx", "SEV2")
     ic_app = WarroomApp(ic, sync=ic_sync, keymap={})
     scribe_app = WarroomApp(scribe, sync=scribe_sync, keymap={})
-    async with ic_app.run_test(size=SIZE) as ic_pilot, scribe_app.run_test(size=SIZE) as scribe_pilot:
+    async with ic_app.run_test(size=SIZE), scribe_app.run_test(size=SIZE) as scribe_pilot:
         await until(lambda: scribe_app.incident_id == incident.id, what="incident shown on the scribe's console")
         await scribe_pilot.press("i")
         scribe_app.query_one("#entry", Input).value = "o: [bold]alert[/] fired \x1b]0;pwned\x07"
