@@ -2,6 +2,10 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
+from warroom.events import Event
+
 from warroom.local_log import SCHEMA_VERSION, LocalLog, LogError
 
 
@@ -30,19 +34,14 @@ def test_ingest_dedupes_and_writes_no_outbox(make_room):
 def test_locked_file_gets_a_clear_message(tmp_path):
     path = tmp_path / "x.db"
     LocalLog(path).close()
+    log = LocalLog(path)
+    log.conn.execute("PRAGMA busy_timeout=100")
     holder = sqlite3.connect(path)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        log = LocalLog.__new__(LocalLog)
-        try:
-            log = LocalLog(path)
-            from warroom.events import Event
-            log.conn.execute("PRAGMA busy_timeout=100")
+        with pytest.raises(LogError) as err:
             log.append([Event("e", "i", "entry", {"kind": "note", "text": "t"}, "a", "", 1, 1, "1.0", "o")])
-        except LogError as exc:
-            assert "locked by another process" in str(exc) and str(path) in str(exc)
-        else:
-            raise AssertionError("expected a LogError")
+        assert "locked by another process" in str(err.value) and str(path) in str(err.value)
     finally:
         holder.rollback()
 
@@ -51,12 +50,8 @@ def test_newer_schema_is_refused(tmp_path):
     path = tmp_path / "x.db"
     with sqlite3.connect(path) as conn:
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
-    try:
+    with pytest.raises(LogError, match="newer warroom"):
         LocalLog(path)
-    except LogError as exc:
-        assert "newer warroom" in str(exc)
-    else:
-        raise AssertionError("expected a LogError")
 
 
 def test_core_never_imports_textual():

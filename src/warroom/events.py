@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .ids import parse_hlc
 from .text import clean, one_line
 from .times import iso, parse_time, TimeError
 
@@ -139,7 +140,6 @@ def from_wire(data: bytes | str | dict) -> Event:
         raise EventError("empty event_id, incident_id or hlc")
     try:
         occurred, recorded = parse_time(data["occurred_at"], 0), parse_time(data["recorded_at"], 0)
-        from .ids import parse_hlc
         parse_hlc(data["hlc"])
     except (TimeError, ValueError):
         raise EventError("unreadable occurred_at, recorded_at or hlc") from None

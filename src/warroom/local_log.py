@@ -78,6 +78,8 @@ class LocalLog:
                                       if_not_exists=True)
             db["events"].create_index(["hlc"], if_not_exists=True)
             db["events"].create_index(["incident_id", "kind"], if_not_exists=True)
+            # the incident list, read on every console tick: no scan of the entries
+            db["events"].create_index(["kind", "occurred_ms", "incident_id"], if_not_exists=True)
             db["outbox"].create({"seq": int, "event_id": str}, pk="seq", if_not_exists=True)
             db["cursors"].create({"stream": str, "cursor": str}, pk="stream", if_not_exists=True)
             db["quarantine"].create(

@@ -194,8 +194,7 @@ class Room:
         if not title:
             raise RoomError("an incident needs a title")
         sev = self._severity(policy, severity)
-        now, occurred, _ = self._stamp(at)
-        day = to_datetime(occurred).strftime("%Y%m%d")
+        day = to_datetime(at if at is not None else self.clock()).strftime("%Y%m%d")
         incident_id = f"{day}-{short_token(4)}"
         payload = {"title": title, "severity": sev, "status": policy.initial_status.name,
                    "policy": policy.name, "slug": f"incident-{day}-{slugify(title)}",
