@@ -8,6 +8,7 @@ runs in workers, never here.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import tomllib
 
@@ -15,7 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from . import clocks
 from .events import ENTRY_KINDS, Event, label, summary
@@ -24,15 +25,18 @@ from .quick_entry import TimeError, parse
 from .room import Room, RoomError
 from .times import hhmm, stamp
 from .ui.commands import ACTIONS, bindings
-from .ui.dialogs import (AssignScreen, ChecklistScreen, DeclareScreen, HelpScreen, PickScreen,
-                         PromptScreen, TextScreen)
 from .ui.entry import QuickEntry
-from .ui.palette import WarroomCommands
+from .ui.keybar import KeyBar
 from .ui.panels import ClocksPanel, FollowUpPanel, IncidentHeader, Roster, StatusBar
 from .ui.timeline import TimelineView
 
 ALERT_WINDOW_MS = 90_000
 KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
+
+
+def _palette():
+    from .ui.palette import WarroomCommands  # imported when the palette first opens
+    return WarroomCommands
 
 
 def load_keymap() -> dict[str, str]:
@@ -49,9 +53,12 @@ class WarroomApp(App):
     CSS_PATH = str(data_dir("styles") / "warroom.tcss")
     TITLE = "warroom"
     BINDINGS = bindings()
-    COMMANDS = App.COMMANDS | {WarroomCommands}
+    COMMANDS = App.COMMANDS | {lambda: _palette()}
 
     def __init__(self, room: Room, sync=None, clock=None, keymap: dict[str, str] | None = None) -> None:
+        # Everything imported so far lives as long as the process: move it out of the
+        # collector's reach, or each collection during the first frames walks it all again.
+        gc.freeze()
         super().__init__()
         self.room, self.sync = room, sync
         self.clock = clock or room.clock
@@ -71,8 +78,7 @@ class WarroomApp(App):
         yield IncidentHeader(id="header")
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                yield Input(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter")
-                yield TimelineView(id="timeline")
+                yield TimelineView(id="timeline")  # the filter box mounts above it on first use
             yield Vertical(id="panes")
             with Vertical(id="side"):
                 yield ClocksPanel(id="clocks")
@@ -82,13 +88,14 @@ class WarroomApp(App):
             yield Label("NOTE", id="entry-kind")
             yield QuickEntry(placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds", id="entry")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._ui_thread = threading.get_ident()
         if self.keymap:
             self.set_keymap(self.keymap)
+        self.query_one(KeyBar).show_keys(self.key_for)
         incidents = self.room.incidents()
         open_ = [s for s in incidents if self.room.is_open(s)]
         pick = open_[-1] if open_ else (incidents[-1] if incidents else None)
@@ -168,6 +175,8 @@ class WarroomApp(App):
         return followup.clock_lines(state, policy, self._changes, now)
 
     def tick(self) -> None:
+        if not self.is_running:  # shutdown prunes the screens before it stops the timers
+            return
         self.room.poll_log()
         self.refresh_panels()
         self._alert()
@@ -202,6 +211,8 @@ class WarroomApp(App):
             self._loop.call_soon_threadsafe(self._apply, events)
 
     def _apply(self, events: list[Event]) -> None:
+        if not self.is_running:
+            return
         if any(e.incident_id == self.incident_id for e in events):
             self.query_one(TimelineView).changed()
             if any(e.kind != "entry" for e in events):
@@ -244,6 +255,7 @@ class WarroomApp(App):
         self.query_one(QuickEntry).focus()
 
     def action_declare(self) -> None:
+        from .ui.dialogs import DeclareScreen
         def declared(answer: dict | None) -> None:
             if answer:
                 state = self._do(self.room.declare, **answer)
@@ -253,6 +265,7 @@ class WarroomApp(App):
         self.push_screen(DeclareScreen(self.room.policy), declared)
 
     def action_severity(self) -> None:
+        from .ui.dialogs import PickScreen
         if not self._need_incident():
             return
         state = self.state
@@ -264,6 +277,7 @@ class WarroomApp(App):
                          lambda sev: sev and self._do(self.room.set_severity, self.incident_id, sev))
 
     def action_status(self) -> None:
+        from .ui.dialogs import PickScreen
         if not self._need_incident():
             return
         state = self.state
@@ -278,6 +292,7 @@ class WarroomApp(App):
         self.push_screen(PickScreen("Status", options, state.status), picked)
 
     def action_assign(self) -> None:
+        from .ui.dialogs import AssignScreen
         if not self._need_incident():
             return
         state = self.state
@@ -288,6 +303,7 @@ class WarroomApp(App):
         self.push_screen(AssignScreen(self.room.policy_for(state), state.roles), assigned)
 
     def action_checklist(self) -> None:
+        from .ui.dialogs import ChecklistScreen, PickScreen
         if not self._need_incident():
             return
         state = self.state
@@ -324,6 +340,7 @@ class WarroomApp(App):
             self.push_screen(ResolutionScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
 
     def action_reopen(self) -> None:
+        from .ui.dialogs import PromptScreen
         if not self._need_incident():
             return
         from . import followup
@@ -364,6 +381,7 @@ class WarroomApp(App):
 
     def action_diagnostic(self) -> None:
         """Open one diagnostic pane: pick a source, give its target."""
+        from .ui.dialogs import PickScreen, PromptScreen
         from .diagnostics import available
 
         names = available()
@@ -406,6 +424,7 @@ class WarroomApp(App):
             self._do(self.room.acknowledge, self.incident_id)
 
     def action_switch(self) -> None:
+        from .ui.dialogs import PickScreen
         incidents = self.room.incidents()
         if not incidents:
             self.notify("No incidents yet: press D to declare one.", severity="warning")
@@ -417,9 +436,16 @@ class WarroomApp(App):
                          lambda ref: ref and self.show_incident(ref))
 
     def action_filter_text(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box()
+        if box is None:
+            box = Input(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter")
+            self.query_one("#main").mount(box, before=0)
         box.display = True
         box.focus()
+
+    def _filter_box(self) -> Input | None:
+        found = self.query("#filter")
+        return found.first(Input) if found else None
 
     def action_filter_kind(self) -> None:
         self._kind_filter = (self._kind_filter + 1) % len(KIND_FILTERS)
@@ -428,6 +454,7 @@ class WarroomApp(App):
         self.refresh_panels()
 
     def action_help(self) -> None:
+        from .ui.dialogs import HelpScreen
         self.push_screen(HelpScreen())
 
     # -- widget messages ----------------------------------------------------------------------
@@ -443,8 +470,8 @@ class WarroomApp(App):
         self.query_one(TimelineView).focus()
 
     def on_key(self, event) -> None:
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_focus:
+        box = self._filter_box()
+        if event.key == "escape" and box is not None and box.has_focus:
             box.value = ""
             box.display = False
             self.query_one(TimelineView).focus()
@@ -473,6 +500,7 @@ class WarroomApp(App):
 
     @on(TimelineView.Opened)
     def _opened(self, message: TimelineView.Opened) -> None:
+        from .ui.dialogs import TextScreen
         event = self.room.log.get(message.event_id)
         if event is None:
             return

@@ -14,7 +14,7 @@ from .cli import CliError, Context, command
 
 def _diag_opts(p):
     sub = p.add_subparsers(dest="diag_command", metavar="ACTION", required=True)
-    sub.add_parser("list", help="installed diagnostics (from the warroom.diagnostics entry points)")
+    sub.add_parser("list", help="installed diagnostics (built in, and from the warroom.diagnostics entry points)")
     run = sub.add_parser("run", help="take one snapshot and print it")
     run.add_argument("name")
     run.add_argument("--target", default="", help="a DSN, a Redis URL, URLs, or [context/]namespace[?selector]")

@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import tomllib
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def _tables(data: dict, name: str, path: Path) -> list[dict]:
     return value
 
 
-def parse(data: dict, path: Path, diagnostics: set[str] | None = None) -> Runbook:
+def parse(data: dict, path: Path, diagnostics: Container[str] | None = None) -> Runbook:
     """Check one runbook's data; raise RunbookError naming the field."""
     known = {"id", "title", "key", "playbook", "symptoms", "panes", "steps", "resolutions"}
     unknown = sorted(set(data) - known)
@@ -142,7 +143,7 @@ def runbook_dirs() -> list[Path]:
     return [data_dir("runbooks"), user_runbook_dir()]
 
 
-def load_file(path: Path, diagnostics: set[str] | None = None) -> Runbook:
+def load_file(path: Path, diagnostics: Container[str] | None = None) -> Runbook:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -153,12 +154,12 @@ def load_file(path: Path, diagnostics: set[str] | None = None) -> Runbook:
 
 
 def load_runbooks(dirs: list[Path] | None = None,
-                  diagnostics: set[str] | None = None) -> tuple[list[Runbook], list[RunbookError]]:
+                  diagnostics: Container[str] | None = None) -> tuple[list[Runbook], list[RunbookError]]:
     """Every runbook that loads, and an error for each file that does not."""
     if diagnostics is None:
-        from .diagnostics import available
+        from .diagnostics import Installed
 
-        diagnostics = set(available())
+        diagnostics = Installed()
     by_id: dict[str, Runbook] = {}
     errors: list[RunbookError] = []
     for folder in dirs if dirs is not None else runbook_dirs():

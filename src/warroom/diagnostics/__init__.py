@@ -1,31 +1,51 @@
-"""Diagnostics are plugins: listed from the ``warroom.diagnostics`` entry points, imported when opened.
+"""Diagnostics are plugins, imported only when a pane opens (``kubernetes`` alone costs a few
+hundred ms to import).
 
-Listing reads package metadata only, so opening the console never pays for a client library
-(importing ``kubernetes`` alone costs a few hundred ms). A third party ships a diagnostic by
-declaring an entry point in the same group; built-ins are declared the same way.
+The built-ins are named here; a third party ships a diagnostic by declaring an entry point in
+the ``warroom.diagnostics`` group. Package metadata is read only when a name is not built in,
+so checking the shipped runbooks at start-up never pays for it.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from .base import Diagnostic
 
 GROUP = "warroom.diagnostics"
+BUILTIN = {
+    "pods": "warroom.diagnostics.pods:PodsDiagnostic",
+    "postgres": "warroom.diagnostics.postgres:PostgresDiagnostic",
+    "redis": "warroom.diagnostics.redis_stats:RedisDiagnostic",
+    "http": "warroom.diagnostics.http_health:HttpDiagnostic",
+}
 
 
 class DiagnosticNotFound(LookupError):
     """No diagnostic of that name is installed; the message lists the installed ones."""
 
 
-def available() -> dict[str, EntryPoint]:
+def available() -> dict[str, "EntryPoint"]:
     """Installed diagnostics by name, without importing any of them."""
-    found: dict[str, EntryPoint] = {}
+    from importlib.metadata import EntryPoint, entry_points
+
+    found = {name: EntryPoint(name, value, GROUP) for name, value in BUILTIN.items()}
     for ep in entry_points(group=GROUP):
         found.setdefault(ep.name, ep)
     return dict(sorted(found.items()))
+
+
+class Installed:
+    """The installed diagnostics' names as a container: built-ins answer without metadata."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in BUILTIN or name in available()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(available())
 
 
 def load(name: str) -> type["Diagnostic"]:

@@ -15,7 +15,7 @@ class QuickEntry(Input):
         Binding("tab", "cycle_kind", "Kind", priority=True, tooltip="Cycle the default entry kind"),
         Binding("escape", "leave", "Back", tooltip="Leave the entry line"),
     ]
-    kind = reactive("note")
+    kind = reactive("note", init=False)  # no message (and no relayout) for the default
 
     class KindChanged(Message):
         def __init__(self, kind: str) -> None:

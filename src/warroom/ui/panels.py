@@ -3,10 +3,14 @@ they are given; the app decides when (once a second, and when an event lands).""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Digits, Static
+from textual.renderables.digits import Digits as DigitsRenderable
+from textual.widget import Widget
+from textual.widgets import Static
 
 from .. import clocks
 from ..policy import Policy
@@ -16,7 +20,7 @@ from ..times import duration, hhmm, humanize, to_datetime
 SEVERITY_CLASSES = ("sev1", "sev2", "sev3", "sev4")
 
 
-def put(widget: Static | Digits, content) -> None:
+def put(widget: Static, content) -> None:
     """Update a widget only when what it shows changes: a repaint (and, for auto-sized
     widgets, a relayout) on every event and every tick is what makes a console feel slow."""
     if getattr(widget, "_shown", None) != content:
@@ -56,59 +60,86 @@ class IncidentHeader(Static):
         put(self, line)
 
 
-class ClocksPanel(Vertical):
-    """The two clocks the room watches, big: next status update and next escalation."""
+class ClockFace(NamedTuple):
+    """What the clocks panel shows; it repaints only when this changes."""
 
-    def compose(self) -> ComposeResult:
-        yield Static("NEXT STATUS UPDATE", classes="clock-title", id="update-title")
-        yield Digits("--:--", id="update-digits")
-        yield Static("", id="update-detail", classes="clock-detail")
-        yield Static("NEXT ESCALATION", classes="clock-title", id="escalation-title")
-        yield Digits("--:--", id="escalation-digits")
-        yield Static("", id="escalation-detail", classes="clock-detail")
-        yield Static("", id="response-detail", classes="clock-detail")
+    update: str = "--:--"
+    update_detail: str = ""
+    escalation: str = "--:--"
+    escalation_detail: str = ""
+    response_detail: str = ""
+    update_overdue: bool = False
+    response_overdue: bool = False
+
+
+def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> ClockFace:
+    if state is None or policy is None:
+        return ClockFace()
+    resolved = clocks.is_resolved(state, policy)
+    update = clocks.next_update(state, policy)
+    if update:
+        left = update.remaining(now)
+        digits = ("+" if left < 0 else "") + duration(abs(left))
+        when = f"OVERDUE by {humanize(-left)}" if left < 0 else f"due {hhmm(update.due_ms)} UTC"
+        detail = f"{when} · every {update.cadence_minutes} min ({state.severity})"
+    else:
+        digits, detail = "--:--", "resolved" if resolved else "as needed"
+
+    engaged = clocks.engaged(state, policy, now)
+    nxt = clocks.next_escalation(state, policy, now)
+    if nxt:
+        esc = duration(nxt.at_ms - now)
+        now_line = f"\nengaged: {engaged[-1].notify}" if engaged else ""
+        esc_detail = f"{nxt.notify} at {hhmm(nxt.at_ms)} UTC{now_line}"
+    else:
+        last = engaged[-1].notify if engaged and not resolved else ""
+        esc, esc_detail = "--:--", f"all steps reached · {last}" if last else ""
+
+    deadline = clocks.response_deadline(state, policy)
+    late = bool(deadline and deadline.overdue(now))
+    if deadline is None or resolved:
+        response = ""
+    elif deadline.met_ms is not None:
+        response = f"respond by {hhmm(deadline.due_ms)} UTC — acknowledged {hhmm(deadline.met_ms)} ✓"
+    elif late:
+        response = f"respond by {hhmm(deadline.due_ms)} UTC — NOT ACKNOWLEDGED (K)"
+    else:
+        response = f"respond by {hhmm(deadline.due_ms)} UTC — in {duration(deadline.due_ms - now)} (K to ack)"
+    return ClockFace(digits, detail, esc, esc_detail, response, bool(update and update.overdue(now)), late)
+
+
+class ClocksPanel(Widget):
+    """The two clocks the room watches, in big digits: next status update and next escalation.
+
+    One widget drawing a group of renderables: the clocks change every second, and a single
+    repaint of one widget is the cheapest way to show that.
+    """
+
+    COMPONENT_CLASSES = {"clocks--title", "clocks--detail", "clocks--alert"}
+    face: ClockFace = ClockFace()
 
     def show(self, state: IncidentState | None, policy: Policy | None, now: int) -> None:
-        update = clocks.next_update(state, policy) if state and policy else None
-        digits = self.query_one("#update-digits", Digits)
-        detail = self.query_one("#update-detail", Static)
-        overdue = bool(update and update.overdue(now))
-        self.set_class(overdue, "-update-overdue")
-        if update:
-            left = update.remaining(now)
-            put(digits, ("+" if left < 0 else "") + duration(abs(left)))
-            state_text = f"OVERDUE by {humanize(-left)}" if left < 0 else f"due {hhmm(update.due_ms)} UTC"
-            put(detail, Text(f"{state_text} · every {update.cadence_minutes} min ({state.severity})"))
-        else:
-            put(digits, "--:--")
-            resolved = state is not None and policy is not None and clocks.is_resolved(state, policy)
-            put(detail, "resolved" if resolved else ("as needed" if state else ""))
+        face = clock_face(state, policy, now)
+        if face != self.face:
+            self.face = face
+            self.set_class(face.update_overdue, "-update-overdue")
+            self.set_class(face.response_overdue, "-response-overdue")
+            self.refresh(layout=True)
 
-        nxt = clocks.next_escalation(state, policy, now) if state and policy else None
-        esc_digits = self.query_one("#escalation-digits", Digits)
-        esc_detail = self.query_one("#escalation-detail", Static)
-        if nxt:
-            put(esc_digits, duration(nxt.at_ms - now))
-            engaged = clocks.engaged(state, policy, now)
-            now_line = f"\nengaged: {engaged[-1].notify}" if engaged else ""
-            put(esc_detail, Text(f"{nxt.notify} at {hhmm(nxt.at_ms)} UTC{now_line}"))
-        else:
-            put(esc_digits, "--:--")
-            engaged = clocks.engaged(state, policy, now) if state and policy else []
-            last = engaged[-1].notify if engaged and not clocks.is_resolved(state, policy) else ""
-            put(esc_detail, Text(f"all steps reached · {last}" if last else ""))
-
-        response = self.query_one("#response-detail", Static)
-        deadline = clocks.response_deadline(state, policy) if state and policy else None
-        self.set_class(bool(deadline and deadline.overdue(now)), "-response-overdue")
-        if deadline is None or clocks.is_resolved(state, policy):
-            put(response, "")
-        elif deadline.met_ms is not None:
-            put(response, Text(f"respond by {hhmm(deadline.due_ms)} UTC — acknowledged {hhmm(deadline.met_ms)} ✓"))
-        elif deadline.overdue(now):
-            put(response, Text(f"respond by {hhmm(deadline.due_ms)} UTC — NOT ACKNOWLEDGED (K)"))
-        else:
-            put(response, Text(f"respond by {hhmm(deadline.due_ms)} UTC — in {duration(deadline.due_ms - now)} (K to ack)"))
+    def render(self) -> RenderableType:
+        face = self.face
+        title, detail, alert = (self.get_component_rich_style(f"clocks--{name}", partial=True)
+                                for name in ("title", "detail", "alert"))
+        update = alert if face.update_overdue else Style()
+        parts: list[RenderableType] = [
+            Text("NEXT STATUS UPDATE", title + update), DigitsRenderable(face.update, update),
+            Text(face.update_detail, detail + update), Text(),
+            Text("NEXT ESCALATION", title), DigitsRenderable(face.escalation),
+            Text(face.escalation_detail, detail), Text(),
+        ]
+        if face.response_detail:
+            parts.append(Text(face.response_detail, alert if face.response_overdue else detail))
+        return Group(*parts)
 
 
 class Roster(Static):

@@ -170,10 +170,9 @@ class TimelineView(ScrollView, can_focus=True):
 
     # -- rendering --------------------------------------------------------------------
     def _resize(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self.visible_count)
-
-    def on_resize(self) -> None:
-        self._resize()
+        # Rows never scroll sideways, so the virtual width stays 0: a resize of the terminal
+        # then changes nothing here, and costs no second layout.
+        self.virtual_size = Size(0, self.visible_count)
 
     def _top(self) -> int:
         """First row on screen. Following the latest, the view is anchored to the bottom
