@@ -61,3 +61,36 @@ def test_core_never_imports_textual():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+def _steps(conn, fn) -> int:
+    """SQLite VM instructions ``fn`` costs: a measure of rows touched, free of timing noise."""
+    steps = [0]
+
+    def count():
+        steps[0] += 1
+        return 0
+    conn.set_progress_handler(count, 1)
+    try:
+        fn()
+    finally:
+        conn.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_reading_the_newest_rows_costs_the_same_at_any_incident_size(room):
+    """What the console reads per new entry: the count since its last look and the last page."""
+    costs = []
+    for size in (50, 5_000):
+        state = room.declare(f"incident of {size}", "SEV2")
+        room.log.append([Event(f"{state.id}-{i:05d}", state.id, "entry", {"kind": "note", "text": f"n{i}"},
+                               "ana", "", state.declared_ms + i, state.declared_ms + i, f"{i:013d}-0000", "o")
+                         for i in range(size)])
+        seq = room.log.last_seq()
+        room.note(state.id, "one more")
+        log = room.log
+        costs.append((_steps(log.conn, lambda: log.timeline_count(state.id, after_seq=seq, upto_seq=log.last_seq())),
+                      _steps(log.conn, lambda: log.timeline(state.id, 0, 40, from_end=True))))
+    (count_small, page_small), (count_big, page_big) = costs
+    assert count_big <= 2 * count_small + 50, costs
+    assert page_big <= 2 * page_small + 50, costs

@@ -73,6 +73,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._strips: OrderedDict[str, Strip] = OrderedDict()
         self._follow = True
+        self._frame = (0, Style(), 0)  # (first row on screen, base style, width) while painting
+        self.border_title = "timeline"
 
     # -- data ------------------------------------------------------------------------
     def show(self, log, incident_id: str | None) -> None:
@@ -172,7 +174,28 @@ class TimelineView(ScrollView, can_focus=True):
     def _resize(self) -> None:
         # Rows never scroll sideways, so the virtual width stays 0: a resize of the terminal
         # then changes nothing here, and costs no second layout.
-        self.virtual_size = Size(0, self.visible_count)
+        size = Size(0, self.visible_count)
+        height = self.scrollable_content_region.height
+        old = self.virtual_size
+        if old != size and height and (old.height > height) == (size.height > height):
+            # The scrollbars stay as they were, so no relayout of the screen (which the
+            # reactive would ask for on every new entry): the rows just repaint.
+            self.set_reactive(ScrollView.virtual_size, size)
+            self.refresh()
+        else:
+            self.virtual_size = size
+        self._show_position()
+
+    def _show_position(self) -> None:
+        """Where the view is, in the border (the scrollbar is hidden: it repaints with every row)."""
+        count = self._count
+        filtered = f" · filter matches {count:,} of {self._total:,}" if self._filtered else ""
+        if self._follow or count <= self.scrollable_content_region.height:
+            where = f"{count:,} entries · latest"
+        else:
+            top = self._top()
+            where = f"{top + 1:,}–{min(count, top + self.scrollable_content_region.height):,} of {count:,}"
+        self.border_subtitle = where + filtered
 
     def _top(self) -> int:
         """First row on screen. Following the latest, the view is anchored to the bottom
@@ -186,19 +209,23 @@ class TimelineView(ScrollView, can_focus=True):
         if new_value < old_value and round(new_value) < round(self.max_scroll_y):
             self._follow = False  # the user scrolled back
         super().watch_scroll_y(old_value, new_value)
+        self._show_position()
+
+    def render_lines(self, crop):
+        # Worked out once a frame, not once a line: a new entry repaints every line on screen.
+        self._frame = (self._top(), self.rich_style, self.size.width)
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        index = self._top() + y
-        width = self.size.width
-        if index >= self.visible_count:
-            return Strip.blank(width, self.rich_style)
-        row = self.row(index)
+        top, base, width = self._frame
+        index = top + y
+        row = self.row(index) if index < self.visible_count else None
         if row is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         if index == self.cursor:
             style = self.get_component_rich_style("timeline--cursor")
             return Strip([Segment(seg.text, style) for seg in self._strip(row)]).crop_extend(0, width, style)
-        return self._strip(row).crop_extend(0, width, self.rich_style)
+        return self._strip(row).crop_extend(0, width, base)
 
     def _strip(self, row: tuple) -> Strip:
         event_id = row[EVENT_ID]
@@ -253,6 +280,7 @@ class TimelineView(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        self._show_position()
 
     def selected(self) -> tuple | None:
         return self.row(self.cursor)
