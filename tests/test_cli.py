@@ -100,6 +100,23 @@ def test_corrupt_log_file_gets_a_clear_message(cli):
     assert code == 2 and "not a readable warroom log" in err and str(cli.db) in err
 
 
+def test_damage_past_the_header_gets_the_same_clear_message(cli):
+    """A log that opens but whose pages are damaged: one line, for commands and the console."""
+    assert cli("declare", "Checkout 5xx", "--severity", "SEV1")[0] == 0
+    for i in range(300):
+        cli("note", f"note {i} " + "x" * 200)
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(cli.db.read_bytes())
+    page = 4096
+    data[4 * page:len(data) - page] = b"\xff" * (len(data) - 5 * page)  # keep the header page
+    cli.db.write_bytes(bytes(data))
+    for argv in (("list",), ()):
+        code, _, err = cli(*argv)
+        assert code == 2, argv
+        assert err.startswith(f"warroom: {cli.db}: not a readable warroom log") and err.count("\n") == 1, err
+
+
 def test_malformed_policy_file_is_one_line(cli, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("name = 3\n")

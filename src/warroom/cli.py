@@ -9,8 +9,10 @@ import argparse
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from .times import TimeError, now_ms, parse_time, stamp
@@ -284,6 +286,7 @@ def _console(ctx: Context) -> int:
     from .app import WarroomApp
     from .sync_cli import engine_for
 
+    ctx.room.incidents()  # a damaged log is reported here, before the screen is taken over
     app = WarroomApp(ctx.room, sync=engine_for(ctx))  # the app starts and stops the engine
     app.run()
     return app.return_code or 0
@@ -320,6 +323,12 @@ def main(argv: list[str] | None = None, clock: Callable[[], int] = now_ms) -> in
         return code
     except (CliError, RoomError, PolicyError, LogError) as exc:
         print(f"warroom: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # damage found past the file's header
+        from .local_log import log_error
+        from .locations import default_db
+
+        print(f"warroom: {log_error(Path(args.db or default_db()), exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

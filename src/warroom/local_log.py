@@ -29,6 +29,18 @@ class LogError(RuntimeError):
     """The local log file cannot be used; the message says which file and why."""
 
 
+def log_error(path: Path, exc: sqlite3.Error) -> LogError:
+    """A one-line account of a SQLite failure on the log at ``path``."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return LogError(f"{path}: the local log is locked by another process ({text}); "
+                        "try again, or use --db for a separate file")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return LogError(f"{path}: not a readable warroom log ({text}); "
+                        "move it aside or use --db for a new file")
+    return LogError(f"{path}: local log error: {text}")
+
+
 class LocalLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -41,19 +53,12 @@ class LocalLog:
             self.conn.execute("PRAGMA synchronous=FULL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise self._error(exc) from None
+            raise self.error(exc) from None
         except OSError as exc:
             raise LogError(f"{self.path}: cannot open the local log: {exc.strerror}") from None
 
-    def _error(self, exc: sqlite3.Error) -> LogError:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            return LogError(f"{self.path}: the local log is locked by another process ({text}); "
-                            "try again, or use --db for a separate file")
-        if "not a database" in text or "malformed" in text or "corrupt" in text:
-            return LogError(f"{self.path}: not a readable warroom log ({text}); "
-                            "move it aside or use --db for a new file")
-        return LogError(f"{self.path}: local log error: {text}")
+    def error(self, exc: sqlite3.Error) -> LogError:
+        return log_error(self.path, exc)
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -98,7 +103,7 @@ class LocalLog:
             except sqlite3.Error as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                raise self._error(exc) from None
+                raise self.error(exc) from None
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
