@@ -352,3 +352,14 @@ async def test_runbook_keys_are_bound_and_listed_in_help(room, clock):
         await pilot.pause()
         text = str(app.screen.query_one("#help-body", Static).render())
         assert "RUNBOOKS" in text and "High error rate" in text
+
+
+async def test_a_tick_or_event_arriving_during_shutdown_is_harmless(room, clock):
+    """Shutdown removes the screens before it stops the timers: a late tick must not crash."""
+    state = room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m")  # a modal on top, as when the race was seen
+        await pilot.pause()
+    app.tick()
+    app._apply(room.log.events(state.id))

@@ -112,6 +112,7 @@ class WarroomApp(App):
         """Bind each runbook's key; a malformed file is reported and the rest still load."""
         from .runbooks import load_runbooks
 
+        gc.freeze()  # the first frame's styles and caches stay too: keep collections short
         books, errors = load_runbooks()
         for error in errors:
             self.notify(str(error), title="Runbook not loaded", severity="error", timeout=20, markup=False)
