@@ -86,7 +86,8 @@ class WarroomApp(App):
                 yield FollowUpPanel(id="followup")
         with Horizontal(id="entry-row"):
             yield Label("NOTE", id="entry-kind")
-            yield QuickEntry(placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds", id="entry")
+            yield QuickEntry(self._add_entry, id="entry",
+                             placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds")
         yield StatusBar(id="status")
         yield KeyBar(id="keys")
 
@@ -478,13 +479,12 @@ class WarroomApp(App):
             self.query_one(TimelineView).focus()
             event.stop()
 
-    @on(Input.Submitted, "#entry")
-    def _entry_submitted(self, event: Input.Submitted) -> None:
+    def _add_entry(self, value: str) -> None:
         entry = self.query_one(QuickEntry)
-        if not event.value.strip() or not self._need_incident():
+        if not value.strip() or not self._need_incident():
             return
         try:
-            at, kind, text = parse(event.value, entry.kind, self.clock())
+            at, kind, text = parse(value, entry.kind, self.clock())
         except TimeError as exc:
             self.notify(str(exc), title="Entry kept, not added", severity="error", markup=False)
             return

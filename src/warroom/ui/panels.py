@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
@@ -21,11 +22,13 @@ SEVERITY_CLASSES = ("sev1", "sev2", "sev3", "sev4")
 
 
 def put(widget: Static, content) -> None:
-    """Update a widget only when what it shows changes: a repaint (and, for auto-sized
-    widgets, a relayout) on every event and every tick is what makes a console feel slow."""
+    """Update a widget only when what it shows changes: a repaint on every event and every
+    tick is what makes a console feel slow. Only auto-sized widgets ask for a relayout of the
+    screen; the header and the status line keep their size, so they just repaint."""
     if getattr(widget, "_shown", None) != content:
         widget._shown = content
-        widget.update(content)
+        height = widget.styles.height
+        widget.update(content, layout=height is None or height.is_auto)
 
 
 class IncidentHeader(Static):
@@ -121,10 +124,18 @@ class ClocksPanel(Widget):
     def show(self, state: IncidentState | None, policy: Policy | None, now: int) -> None:
         face = clock_face(state, policy, now)
         if face != self.face:
+            # The digits change every second, the height seldom: relayout only when it does.
+            relayout = self._height(face) != self._height(self.face)
             self.face = face
             self.set_class(face.update_overdue, "-update-overdue")
             self.set_class(face.response_overdue, "-response-overdue")
-            self.refresh(layout=True)
+            self.refresh(layout=relayout)
+
+    def _height(self, face: ClockFace) -> int:
+        width = max(1, self.content_size.width)
+        return sum(-(-cell_len(line) // width) or 1
+                   for text in (face.update_detail, face.escalation_detail, face.response_detail)
+                   for line in text.split("\n")) + bool(face.response_detail)
 
     def render(self) -> RenderableType:
         face = self.face
