@@ -50,6 +50,9 @@ PUSH_BATCH = 500
 SCRIPT_CHUNK = 200
 READ_BATCH = 500
 MAX_PEERS = 200
+# Incidents followed from one store: a real room has dozens a year; a hostile or broken store
+# could list millions, and each would be another stream read on every pull.
+MAX_INCIDENTS = 5_000
 _INCIDENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 
 # KEYS: stream, id hash, incident set, index. ARGV: incident id, then event id / JSON pairs.
@@ -445,7 +448,13 @@ class SyncEngine:
             incident_id = _s(fields.get(b"i", b""))
             if _INCIDENT_ID.match(incident_id):
                 stream = self._stream(incident_id)
-                if stream not in self._streams:
+                if stream in self._streams:
+                    pass
+                elif len(self._streams) > MAX_INCIDENTS:  # the index's own key is in there too
+                    self.log.quarantine(f"{self._k_index}@{sid}",
+                                        f"more than {MAX_INCIDENTS} incidents in the store: not followed",
+                                        incident_id.encode())
+                else:
                     self._streams[stream] = "0-0"
                     new.append(stream)
             else:

@@ -30,9 +30,13 @@ def engine_for(ctx: Context):
     from .sync import SyncEngine
 
     try:
-        return SyncEngine(ctx.room, url, allow_insecure=allow_insecure(ctx.args))
+        engine = SyncEngine(ctx.room, url, allow_insecure=allow_insecure(ctx.args))
     except StoreUrlError as exc:
         raise CliError(str(exc)) from None
+    if getattr(ctx.args, "store", None) and engine.config.password:
+        print("warroom: warning: a password given with --store can be read by anyone on this "
+              "machine (ps, /proc); set WARROOM_STORE instead", file=sys.stderr)
+    return engine
 
 
 def push_after_command(ctx: Context) -> None:

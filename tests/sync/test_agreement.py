@@ -109,3 +109,17 @@ def test_hostile_entries_are_quarantined_and_the_cursor_moves_on(terminal, redis
     wait_until(lambda: b2.log.cursors() == b.log.cursors())
     assert len(b2.log.quarantined()) == 8
 
+
+
+def test_a_store_listing_too_many_incidents_is_capped(terminal, redis_server, monkeypatch):
+    import warroom.sync
+
+    monkeypatch.setattr(warroom.sync, "MAX_INCIDENTS", 3)
+    store = redis_server.client()
+    for i in range(6):
+        store.xadd("warroom:index", {"i": f"flood-{i}"})
+    (b, b_sync) = terminal("b")
+    wait_until(lambda: len(b.log.quarantined()) == 3, what="the incidents over the cap quarantined")
+    followed = [k for k in b_sync._streams if k.startswith("warroom:inc:")]
+    assert followed == [f"warroom:inc:flood-{i}" for i in range(3)]
+    assert all("more than 3 incidents in the store" in reason for _, reason, _ in b.log.quarantined())

@@ -57,6 +57,20 @@ def test_password_protected_store_refuses_a_client_without_credentials(tmp_path,
         server.stop()
 
 
+def test_a_password_on_the_command_line_gets_a_warning(tmp_path, capsys, monkeypatch):
+    server = RedisServer(tmp_path / "pw", password="cli-pw").start()
+    try:
+        db = ["--db", str(tmp_path / "a.db"), "--as", "alice"]
+        url = f"redis://:cli-pw@127.0.0.1:{server.port}/0"
+        code, _, err = _run(capsys, *db, "--store", url, "sync")
+        assert code == 0 and "set WARROOM_STORE instead" in err and "cli-pw" not in err
+        monkeypatch.setenv("WARROOM_STORE", url)
+        code, _, err = _run(capsys, *db, "sync")
+        assert code == 0 and "WARROOM_STORE instead" not in err
+    finally:
+        server.stop()
+
+
 def _run(capsys, *argv):
     code = main(list(argv))
     out = capsys.readouterr()
