@@ -363,3 +363,24 @@ async def test_a_tick_or_event_arriving_during_shutdown_is_harmless(room, clock)
         await pilot.pause()
     app.tick()
     app._apply(room.log.events(state.id))
+
+
+async def test_the_mouse_wheel_scrolls_back_from_the_latest(room, clock):
+    from textual import events
+
+    state = room.declare("API", "SEV2")
+    for i in range(200):
+        room.note(state.id, f"note {i}")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        view = timeline(app)
+        await pilot.pause()
+        assert view.border_subtitle == "201 entries · latest"
+        assert "note 199" in painted(view)
+        for _ in range(2):
+            view.post_message(events.MouseScrollUp(view, 5, 5, 0, 0, 0, False, False, False))
+        await pilot.pause()
+        height = view.scrollable_content_region.height
+        top = 201 - height - 2 * view.app.scroll_sensitivity_y
+        assert view.border_subtitle == f"{top + 1:.0f}–{top + height:.0f} of 201"
+        assert "note 199" not in painted(view)

@@ -186,6 +186,11 @@ class TimelineView(ScrollView, can_focus=True):
             self.virtual_size = size
         self._show_position()
 
+    def on_resize(self) -> None:
+        if self._follow:  # the first size is known: put the scroll position on the latest too
+            self.scroll_end(animate=False, immediate=True)
+        self._show_position()
+
     def _show_position(self) -> None:
         """Where the view is, in the border (the scrollbar is hidden: it repaints with every row)."""
         count = self._count
