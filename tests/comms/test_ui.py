@@ -110,9 +110,24 @@ async def test_mark_sent_copy_save_and_switch_template(room, clock, tmp_path):
         app.query_one("#comms-template", Select).value = "status-page"
         await pilot.pause()
         assert pane.target == "statuspage" and pane.text.startswith("Title: Major Service Disruption")
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+o")  # asks where, offering the incident's own file name
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
         saved = tmp_path / f"{room.state(state.id).slug}-status-page.txt"
         assert saved.read_text() == pane.text
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "elsewhere/page.txt"
+        await pilot.press("enter")  # a folder that does not exist: said, not a crash
+        await pilot.pause()
+        assert "cannot write" in status_text(app) and "elsewhere/page.txt" in status_text(app)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(tmp_path / "page.txt")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "page.txt").read_text() == pane.text
         await pilot.press("ctrl+t")
         assert posted(room, state.id) == [{"text": pane.text, "channel": "manual"}]
         assert room.state(state.id).last_update_ms == clock()

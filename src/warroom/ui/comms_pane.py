@@ -202,8 +202,17 @@ class CommsPane(Vertical):
         self.show_status("copied to the clipboard (OSC 52)", "ok")
 
     def action_save(self) -> None:
+        """Ask where (the incident's slug and template in the working directory by default)."""
+        from .dialogs import PromptScreen
+
         state = self.room.state(self.incident_id)
-        path = self.out_dir / f"{state.slug}-{self.template or 'update'}.txt"
+        default = self.out_dir / f"{state.slug}-{self.template or 'update'}.txt"
+        self.app.push_screen(PromptScreen("Save the text to", "a file path", str(default)),
+                             lambda answer: answer and self._save(answer))
+
+    def _save(self, answer: str) -> None:
+        path = Path(answer).expanduser()
+        path = path if path.is_absolute() else self.out_dir / path
         try:
             path.write_text(self.text, encoding="utf-8")
         except OSError as exc:

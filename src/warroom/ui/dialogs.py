@@ -160,14 +160,14 @@ class TextScreen(_Modal):
 class PromptScreen(_Modal):
     """One line of text (a reason, a name)."""
 
-    def __init__(self, question: str, placeholder: str = "") -> None:
+    def __init__(self, question: str, placeholder: str = "", value: str = "") -> None:
         super().__init__()
-        self.question, self.placeholder = question, placeholder
+        self.question, self.placeholder, self.value = question, placeholder, value
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.question), classes="dialog-title")
-            yield Input(placeholder=self.placeholder, id="answer")
+            yield Input(self.value, placeholder=self.placeholder, id="answer")
             yield Static("Enter to confirm · Esc to cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:
