@@ -56,9 +56,11 @@ class WarroomApp(App):
     COMMANDS = App.COMMANDS | {lambda: _palette()}
 
     def __init__(self, room: Room, sync=None, clock=None, keymap: dict[str, str] | None = None) -> None:
-        # Everything imported so far lives as long as the process: move it out of the
-        # collector's reach, or each collection during the first frames walks it all again.
-        gc.freeze()
+        # The first frame allocates a few hundred thousand objects that all live on (styles,
+        # widgets, caches); collecting while they pile up only walks them again and again.
+        # The collector comes back on once the first frame is painted.
+        self._collecting = gc.isenabled()
+        gc.disable()
         super().__init__()
         self.room, self.sync = room, sync
         self.clock = clock or room.clock
@@ -113,7 +115,9 @@ class WarroomApp(App):
         """Bind each runbook's key; a malformed file is reported and the rest still load."""
         from .runbooks import load_runbooks
 
-        gc.freeze()  # the first frame's styles and caches stay too: keep collections short
+        if self._collecting:
+            gc.freeze()  # what the first frame built stays for good: not walked again
+            gc.enable()
         books, errors = load_runbooks()
         for error in errors:
             self.notify(str(error), title="Runbook not loaded", severity="error", timeout=20, markup=False)
@@ -134,6 +138,7 @@ class WarroomApp(App):
         self.room.unsubscribe(self._on_events)
         if self.sync is not None:
             self.sync.stop()
+        gc.freeze()  # quitting should be instant: no last walk over every object on the way out
 
     def key_for(self, action_id: str) -> str:
         return self.keymap.get(action_id) or next(a.key for a in ACTIONS if a.id == action_id)
