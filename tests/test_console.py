@@ -384,3 +384,13 @@ async def test_the_mouse_wheel_scrolls_back_from_the_latest(room, clock):
         top = 201 - height - 2 * view.app.scroll_sensitivity_y
         assert view.border_subtitle == f"{top + 1:.0f}–{top + height:.0f} of 201"
         assert "note 199" not in painted(view)
+
+
+async def test_the_collector_is_off_only_until_the_first_frame(room, clock):
+    import gc
+
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.runbooks and gc.isenabled()
+    assert gc.isenabled()

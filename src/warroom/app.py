@@ -56,11 +56,6 @@ class WarroomApp(App):
     COMMANDS = App.COMMANDS | {lambda: _palette()}
 
     def __init__(self, room: Room, sync=None, clock=None, keymap: dict[str, str] | None = None) -> None:
-        # The first frame allocates a few hundred thousand objects that all live on (styles,
-        # widgets, caches); collecting while they pile up only walks them again and again.
-        # The collector comes back on once the first frame is painted.
-        self._collecting = gc.isenabled()
-        gc.disable()
         super().__init__()
         self.room, self.sync = room, sync
         self.clock = clock or room.clock
@@ -74,6 +69,14 @@ class WarroomApp(App):
         self._changes: list[Event] | None = None  # the shown incident's non-entry events
         self.runbooks: dict = {}  # id -> Runbook, bound to their keys after the first frame
         self._pending_drill = None
+        self._collecting = False
+
+    def on_load(self) -> None:
+        # The first frame allocates a few hundred thousand objects that all live on (styles,
+        # widgets, caches); collecting while they pile up only walks them again and again.
+        # The collector comes back on once the first frame is painted.
+        self._collecting = gc.isenabled()
+        gc.disable()
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -116,6 +119,7 @@ class WarroomApp(App):
         from .runbooks import load_runbooks
 
         if self._collecting:
+            self._collecting = False
             gc.freeze()  # what the first frame built stays for good: not walked again
             gc.enable()
         books, errors = load_runbooks()
@@ -139,6 +143,8 @@ class WarroomApp(App):
         if self.sync is not None:
             self.sync.stop()
         gc.freeze()  # quitting should be instant: no last walk over every object on the way out
+        if self._collecting:  # quit before the first frame
+            gc.enable()
 
     def key_for(self, action_id: str) -> str:
         return self.keymap.get(action_id) or next(a.key for a in ACTIONS if a.id == action_id)
