@@ -269,6 +269,7 @@ class WarroomApp(App):
 
     def action_declare(self) -> None:
         from .ui.dialogs import DeclareScreen
+
         def declared(answer: dict | None) -> None:
             if answer:
                 state = self._do(self.room.declare, **answer)
@@ -279,6 +280,7 @@ class WarroomApp(App):
 
     def action_severity(self) -> None:
         from .ui.dialogs import PickScreen
+
         if not self._need_incident():
             return
         state = self.state
@@ -291,6 +293,7 @@ class WarroomApp(App):
 
     def action_status(self) -> None:
         from .ui.dialogs import PickScreen
+
         if not self._need_incident():
             return
         state = self.state
@@ -306,6 +309,7 @@ class WarroomApp(App):
 
     def action_assign(self) -> None:
         from .ui.dialogs import AssignScreen
+
         if not self._need_incident():
             return
         state = self.state
@@ -317,6 +321,7 @@ class WarroomApp(App):
 
     def action_checklist(self) -> None:
         from .ui.dialogs import ChecklistScreen, PickScreen
+
         if not self._need_incident():
             return
         state = self.state
@@ -353,11 +358,11 @@ class WarroomApp(App):
             self.push_screen(ResolutionScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
 
     def action_reopen(self) -> None:
+        from . import followup
         from .ui.dialogs import PromptScreen
+
         if not self._need_incident():
             return
-        from . import followup
-
         incident = self.incident_id
         self.push_screen(PromptScreen("Re-open: what recurred?", "symptoms seen again"),
                          lambda reason: reason is not None and self._do(followup.reopen, self.room, incident, reason))
@@ -394,8 +399,8 @@ class WarroomApp(App):
 
     def action_diagnostic(self) -> None:
         """Open one diagnostic pane: pick a source, give its target."""
-        from .ui.dialogs import PickScreen, PromptScreen
         from .diagnostics import available
+        from .ui.dialogs import PickScreen, PromptScreen
 
         names = available()
         options = [(name, name) for name in sorted(names)]
@@ -438,6 +443,7 @@ class WarroomApp(App):
 
     def action_switch(self) -> None:
         from .ui.dialogs import PickScreen
+
         incidents = self.room.incidents()
         if not incidents:
             self.notify("No incidents yet: press D to declare one.", severity="warning")
@@ -468,6 +474,7 @@ class WarroomApp(App):
 
     def action_help(self) -> None:
         from .ui.dialogs import HelpScreen
+
         self.push_screen(HelpScreen())
 
     # -- widget messages ----------------------------------------------------------------------
@@ -513,6 +520,7 @@ class WarroomApp(App):
     @on(TimelineView.Opened)
     def _opened(self, message: TimelineView.Opened) -> None:
         from .ui.dialogs import TextScreen
+
         event = self.room.log.get(message.event_id)
         if event is None:
             return

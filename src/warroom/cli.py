@@ -53,14 +53,19 @@ class Context:
         return self.args.user or os.environ.get("WARROOM_USER") or _login()
 
     @property
+    def db_path(self) -> Path:
+        from .locations import default_db
+
+        return Path(self.args.db or default_db())
+
+    @property
     def room(self):
         if self._room is None:
             from .local_log import LocalLog
-            from .locations import default_db
             from .policy import load_policy
             from .room import Room
 
-            log = LocalLog(self.args.db or default_db())
+            log = LocalLog(self.db_path)
             policy = load_policy(self.args.policy or os.environ.get("WARROOM_POLICY"))
             self._room = Room(log, self.user, policy, clock=self.clock)
         return self._room
@@ -326,9 +331,8 @@ def main(argv: list[str] | None = None, clock: Callable[[], int] = now_ms) -> in
         return 2
     except sqlite3.DatabaseError as exc:  # damage found past the file's header
         from .local_log import log_error
-        from .locations import default_db
 
-        print(f"warroom: {log_error(Path(args.db or default_db()), exc)}", file=sys.stderr)
+        print(f"warroom: {log_error(ctx.db_path, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

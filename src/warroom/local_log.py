@@ -53,12 +53,9 @@ class LocalLog:
             self.conn.execute("PRAGMA synchronous=FULL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise self.error(exc) from None
+            raise log_error(self.path, exc) from None
         except OSError as exc:
             raise LogError(f"{self.path}: cannot open the local log: {exc.strerror}") from None
-
-    def error(self, exc: sqlite3.Error) -> LogError:
-        return log_error(self.path, exc)
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -103,7 +100,7 @@ class LocalLog:
             except sqlite3.Error as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                raise self.error(exc) from None
+                raise log_error(self.path, exc) from None
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")

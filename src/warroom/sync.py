@@ -448,13 +448,11 @@ class SyncEngine:
             incident_id = _s(fields.get(b"i", b""))
             if _INCIDENT_ID.match(incident_id):
                 stream = self._stream(incident_id)
-                if stream in self._streams:
-                    pass
-                elif len(self._streams) > MAX_INCIDENTS:  # the index's own key is in there too
+                if stream not in self._streams and len(self._streams) > MAX_INCIDENTS:  # + the index
                     self.log.quarantine(f"{self._k_index}@{sid}",
                                         f"more than {MAX_INCIDENTS} incidents in the store: not followed",
                                         incident_id.encode())
-                else:
+                elif stream not in self._streams:
                     self._streams[stream] = "0-0"
                     new.append(stream)
             else:

@@ -24,7 +24,7 @@ class QuickEntry(Input):
     async def action_submit(self) -> None:
         # Straight to the owner: a Submitted message would wait in three queues on its way up
         # before the entry is written, and this is the scribe's hot path.
-        self._on_submit(self.value)  # no message (and no relayout) for the default
+        self._on_submit(self.value)
 
     class KindChanged(Message):
         def __init__(self, kind: str) -> None:
