@@ -3,7 +3,8 @@
 A person's view: the entry is typed, Enter is pressed, and we time until the entry's text
 comes back from the terminal as part of the timeline. The floor is a bare Textual app with
 an Input that writes the submitted text to a Static — the least any Textual console can do.
-Each console is measured at 100 and at 100,000 events (the timeline must not care).
+Each console is measured at 100 and at 100,000 events (the timeline must not care); the three
+run side by side and take turns, one entry each per round.
 
     .venv/bin/python bench/bench_keys.py [entries]
 """
@@ -76,52 +77,65 @@ def drain(fd: int, quiet: float = 0.15, limit: float = 1.0) -> None:
             return
 
 
-def measure(argv: list[str], env: dict, entries: int, prefix: bytes) -> list[float]:
-    pid, fd = spawn(argv, env)
-    try:
+class Console:
+    """One console on a pty, ready for entries (``prefix`` focuses its entry line)."""
+
+    def __init__(self, argv: list[str], env: dict, prefix: bytes) -> None:
+        self.pid, self.fd = spawn(argv, env)
         time.sleep(0.3)
-        drain(fd, 0.2, limit=3.0)
-        os.write(fd, prefix)
-        drain(fd)
-        samples = []
-        for i in range(entries):
-            marker = f"zq{i:05d}x".encode()
-            os.write(fd, marker)
-            drain(fd, 0.1)  # the echo in the input may be painted in pieces
-            start = time.perf_counter()
-            os.write(fd, b"\r")
-            samples.append((read_until(fd, marker) - start) * 1000)
-            drain(fd, 0.03)
-        return samples
-    finally:
-        os.write(fd, b"\x11")  # ctrl+q quits any Textual app
-        drain(fd, 0.2, limit=2.0)
+        drain(self.fd, 0.2, limit=3.0)
+        os.write(self.fd, prefix)
+        drain(self.fd)
+
+    def entry(self, i: int) -> float:
+        """Type an entry, press Enter, and return ms until its text is back on screen."""
+        marker = f"zq{i:05d}x".encode()
+        os.write(self.fd, marker)
+        drain(self.fd, 0.1)  # the echo in the input may be painted in pieces
+        start = time.perf_counter()
+        os.write(self.fd, b"\r")
+        taken = (read_until(self.fd, marker) - start) * 1000
+        drain(self.fd, 0.03)
+        return taken
+
+    def close(self) -> None:
+        os.write(self.fd, b"\x11")  # ctrl+q quits any Textual app
+        drain(self.fd, 0.2, limit=2.0)
         try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
         except (ChildProcessError, ProcessLookupError):
             pass
-        os.close(fd)
+        os.close(self.fd)
 
 
 def main() -> None:
     entries = int(sys.argv[1]) if len(sys.argv) > 1 else 150
     python = sys.executable
     env = {**os.environ, "TERM": "xterm-256color", "WARROOM_USER": "bench", "WARROOM_CONFIG_DIR": "/nonexistent"}
-    results = {}
+    floor_name = "bare textual input → static"
     with tempfile.TemporaryDirectory() as tmp:
-        dbs = {n: Path(tmp) / f"{n}.db" for n in (100, 100_000)}
-        for n, path in dbs.items():
+        argvs = {floor_name: ([python, "-c", BARE], b"")}
+        for n in (100, 100_000):
+            path = Path(tmp) / f"{n}.db"
             make_incident_db(path, n)
-        results["bare textual input → static"] = measure([python, "-c", BARE], env, entries, b"")
-        for n, path in dbs.items():
-            argv = [python, "-m", "warroom.cli", "--db", str(path)]
-            results[f"warroom entry at {n:,} events"] = measure(argv, env, entries, b"i")
+            argvs[f"warroom entry at {n:,} events"] = ([python, "-m", "warroom.cli", "--db", str(path)], b"i")
+        consoles = {name: Console(argv, env, prefix) for name, (argv, prefix) in argvs.items()}
+        results: dict[str, list[float]] = {name: [] for name in consoles}
+        try:
+            # Round-robin: every round times each console back to back, so a noisy spell on
+            # the shared machine falls on the floor and on warroom alike.
+            for i in range(entries):
+                for name, console in consoles.items():
+                    results[name].append(console.entry(i))
+        finally:
+            for console in consoles.values():
+                console.close()
     for name, values in results.items():
         print(describe(name, values))
-    floor = results["bare textual input → static"]
+    floor = results[floor_name]
     for name, values in results.items():
-        if name.startswith("warroom"):
+        if name != floor_name:
             print(f"ratio {name} / bare: median {statistics.median(values) / statistics.median(floor):.2f}x"
                   f"   p99 {pct(values, 99) / pct(floor, 99):.2f}x")
 

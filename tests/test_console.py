@@ -375,7 +375,8 @@ async def test_the_mouse_wheel_scrolls_back_from_the_latest(room, clock):
     async with app.run_test(size=SIZE) as pilot:
         view = timeline(app)
         await pilot.pause()
-        assert view.border_subtitle == "201 entries · latest"
+        assert view.border_subtitle == "latest"
+        assert "201 entries" in str(app.query_one("#status").render())
         assert "note 199" in painted(view)
         for _ in range(2):
             view.post_message(events.MouseScrollUp(view, 5, 5, 0, 0, 0, False, False, False))
@@ -394,3 +395,103 @@ async def test_the_collector_is_off_only_until_the_first_frame(room, clock):
         await pilot.pause()
         assert app.runbooks and gc.isenabled()
     assert gc.isenabled()
+
+
+def line(view, y: int) -> str:
+    """Line ``y`` of the timeline as painted, without its border."""
+    return painted(view).splitlines()[y + 1][1:-1].rstrip()
+
+
+async def test_following_the_latest_a_new_entry_paints_only_its_line_and_a_full_pane_turns_a_page(room, clock):
+    state = room.declare("API", "SEV2")
+    for i in range(9):
+        clock.advance(minutes=1)
+        room.note(state.id, f"note {i}")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        view = timeline(app)
+        await pilot.press("i")
+        await pilot.pause()
+        height = view.scrollable_content_region.height
+        first = line(view, 0)
+        drawn: list[int] = []
+        paint = view.render_line
+        view.render_line = lambda y: drawn.append(y) or paint(y)
+        clock.advance(minutes=1)
+        await type_text(pilot, "typed here")
+        drawn.clear()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert drawn == [10]  # the declaration and nine notes above it did not move
+        assert line(view, 0) == first and line(view, 10).endswith("typed here")
+        assert view.border_subtitle == "latest"
+
+        for i in range(height - 11):  # fill the pane to its last line
+            clock.advance(minutes=1)
+            room.note(state.id, f"fill {i}")
+            assert line(view, 0) == first  # nothing moves while there is room
+        last = f"fill {height - 12}"
+        await pilot.pause()  # once the last line is painted the page turns, for the next entry
+        keep = height // 2
+        assert line(view, keep - 1).endswith(last) and line(view, keep) == ""
+        assert view.scroll_offset.y == height - keep
+
+        drawn.clear()
+        clock.advance(minutes=1)
+        room.note(state.id, "one more")
+        await pilot.pause()
+        assert drawn == [keep] and line(view, keep).endswith("one more")
+        assert line(view, keep - 1).endswith(last)
+
+        bursts = height - keep  # one more than the free lines: the page turns at once
+        clock.advance(minutes=1)
+        for i in range(bursts):
+            clock.advance(seconds=1)
+            room.note(state.id, f"burst {i}")
+        assert line(view, keep - 1).endswith(f"burst {bursts - 1}") and line(view, keep) == ""
+        await pilot.pause()
+
+        top = view.scroll_offset.y
+        room.note(state.id, "backdated", at=clock() - 1500)
+        await pilot.pause()  # sorted in above the last row: the rows below it move, the page does not
+        assert view.scroll_offset.y == top
+        assert line(view, keep - 3).endswith(f"burst {bursts - 3}")
+        assert line(view, keep - 2).endswith("backdated")
+        assert line(view, keep).endswith(f"burst {bursts - 1}")
+
+        from textual import events
+
+        view.post_message(events.MouseScrollUp(view, 5, 5, 0, 0, 0, False, False, False))
+        await pilot.pause()
+        top = view.scroll_offset.y
+        shown = [line(view, y) for y in range(height)]
+        room.note(state.id, "while scrolled back")
+        await pilot.pause()  # reading back: nothing moves, the new row fills the free space
+        end = shown.index("")
+        assert view.scroll_offset.y == top and [line(view, y) for y in range(end)] == shown[:end]
+        assert line(view, end).endswith("while scrolled back")
+        count = view.visible_count
+        assert view.border_subtitle == f"{top + 1}–{count} of {count}"
+
+
+async def test_the_cached_pages_stay_the_log_through_appends_backdating_and_a_filter(room, clock):
+    state = room.declare("API", "SEV2")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        view = timeline(app)
+        for i in range(300):  # across page boundaries (64 rows), with every 7th entry backdated
+            clock.advance(seconds=10)
+            at = clock() - 95_000 if i % 7 == 3 else None
+            room.note(state.id, f"entry {i}", "decision" if i % 3 == 0 else "note", at=at)
+            if i % 50 == 49:
+                await pilot.pause()
+                assert [view.row(k) for k in range(view.visible_count)] == view.visible_rows()
+        view.set_filter(frozenset({"decision"}))
+        for i in range(300, 400):
+            clock.advance(seconds=10)
+            room.note(state.id, f"entry {i}", "decision" if i % 3 == 0 else "note",
+                      at=clock() - 95_000 if i % 5 == 0 else None)
+        await pilot.pause()
+        rows = view.visible_rows()
+        assert len(rows) == view.visible_count == 134 and {r[LABEL] for r in rows} == {"decision"}
+        assert [view.row(k) for k in range(view.visible_count)] == rows

@@ -107,7 +107,7 @@ class WarroomApp(App):
         pick = open_[-1] if open_ else (incidents[-1] if incidents else None)
         self.show_incident(pick.id if pick else None)
         self.room.subscribe(self._on_events)
-        self.set_interval(1.0, self.tick)
+        self._next_second()
         self.query_one(TimelineView).focus()
         self.call_after_refresh(self._load_runbooks)
         if self.sync is not None:
@@ -171,12 +171,16 @@ class WarroomApp(App):
         self.query_one(ClocksPanel).show(state, policy, now)
         self.query_one(Roster).show(state, policy)
         self.query_one(FollowUpPanel).show(self._follow_up(state, policy, now))
+        self._show_status(state)
+
+    def _show_status(self, state) -> None:
         timeline = self.query_one(TimelineView)
         filter_bits = [timeline.filter_text] if timeline.filter_text else []
         if timeline.filter_kinds:
             filter_bits.append("kind " + ",".join(sorted(timeline.filter_kinds)))
         self.query_one(StatusBar).show(self.room.user, self.room.role_of(state) if state else "",
-                                       str(self.room.log.path), " · ".join(filter_bits), self._sync_text)
+                                       str(self.room.log.path), timeline.row_count if state else None,
+                                       " · ".join(filter_bits), self._sync_text)
 
     def _follow_up(self, state, policy, now: int) -> list[tuple[str, str]]:
         if state is None:
@@ -186,6 +190,15 @@ class WarroomApp(App):
         if self._changes is None:
             self._changes = self.room.log.events(state.id, with_entries=False)
         return followup.clock_lines(state, policy, self._changes, now)
+
+    def _next_second(self) -> None:
+        # On the turn of the second: the UTC clock changes when the wall clock does, and
+        # between two ticks nothing time-driven is left for an entry's frame to repaint.
+        self.set_timer((1000 - self.clock() % 1000) / 1000 + 0.001, self._second)
+
+    def _second(self) -> None:
+        self.tick()
+        self._next_second()
 
     def tick(self) -> None:
         if not self.is_running:  # shutdown prunes the screens before it stops the timers
@@ -239,7 +252,10 @@ class WarroomApp(App):
                 elif event.origin != self.room.origin:
                     self.notify(f"{event.payload['severity']} {event.payload['title']} declared by "
                                 f"{event.author} — x to switch", title="New incident", markup=False)
-        self.refresh_panels()
+        if all(e.kind == "entry" for e in events):
+            self._show_status(self.state)  # entries move only the timeline and its count
+        else:
+            self.refresh_panels()
 
     def _on_sync_status(self, status) -> None:
         def show() -> None:

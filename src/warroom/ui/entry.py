@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.widgets import Input
 
 from ..events import ENTRY_KINDS
@@ -16,6 +17,10 @@ class QuickEntry(Input):
         Binding("escape", "leave", "Back", tooltip="Leave the entry line"),
     ]
     kind = reactive("note", init=False)  # no message (and no relayout) for the default
+    # Input resizes its virtual width with every keystroke, and the base reactive asks for a
+    # layout of the whole screen each time. The line's own width never depends on its text
+    # (it is 1fr), and horizontal scrolling reads the virtual width directly: a repaint will do.
+    virtual_size = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, on_submit, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual.renderables.digits import Digits as DigitsRenderable
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -188,16 +189,39 @@ class FollowUpPanel(Static):
         put(self, text)
 
 
-class StatusBar(Static):
-    """Bottom line: who you are, your role, the log, the filter, and the store when synced."""
+class StatusBar(Widget):
+    """Bottom line: who you are, your role, the log and its entries for this incident, the
+    filter, and the store when synced. It changes with every entry (the count), so it paints
+    its one line directly rather than through a Static's content pipeline."""
 
-    def show(self, user: str, role: str, db: str, filter_text: str, sync_text: Text | None) -> None:
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._line = Text()
+        self._strip: Strip | None = None
+
+    def show(self, user: str, role: str, db: str, entries: int | None, filter_text: str,
+             sync_text: Text | None) -> None:
         line = Text(f" {user}", "bold")
         line.append(f" ({role})" if role else " (no role)", "dim")
         line.append(f"  ·  log {db}", "dim")
+        if entries is not None:
+            line.append(f"  ·  {entries:,} {'entry' if entries == 1 else 'entries'}", "dim")
         if filter_text:
             line.append(f"  ·  filter: {filter_text}", "yellow")
         if sync_text is not None:
             line.append("  ·  ")
             line.append_text(sync_text)
-        put(self, line)
+        if line != self._line:
+            self._line, self._strip = line, None
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._line
+
+    def render_line(self, y: int) -> Strip:
+        base = self.rich_style
+        if y:
+            return Strip.blank(self.size.width, base)
+        if self._strip is None:  # segments carry the text literally: never parsed as markup
+            self._strip = Strip(self._line.render(self.app.console))
+        return self._strip.apply_style(base).crop_extend(0, self.size.width, base)

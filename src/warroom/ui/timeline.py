@@ -73,6 +73,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
         self._strips: OrderedDict[str, Strip] = OrderedDict()
         self._follow = True
+        self._floor = 0  # following after a page turn, the pane scrolls to here, blank below
+        self._subtitle = ""
         self._frame = (0, Style(), 0)  # (first row on screen, base style, width) while painting
         self.border_title = "timeline"
 
@@ -84,26 +86,84 @@ class TimelineView(ScrollView, can_focus=True):
         self._reload()
         self.cursor = -1
         self._follow = True
-        self.scroll_end(animate=False, immediate=True)
+        self._to_end()
+        self.refresh()
 
     def changed(self) -> None:
         """Rows were added to the log: count only the new ones (a range scan on seq, not a
-        scan of the incident), and stay on the latest if we were there."""
+        scan of the incident), and stay on the latest if we were there.
+
+        Following the latest, rows that land below the last one are painted where they fall
+        and nothing else moves (a tail that shifted every line on every entry would make the
+        room lose its place, and repaint the whole pane). When the last line is used the
+        pane turns a page in the next frame, so the entry after it again costs one line."""
         if self._log is None or self._incident is None:
             return
-        at_end = self._follow or self.scroll_y >= self.max_scroll_y
+        following = self._follow or self.scroll_offset.y >= self.max_scroll_y
+        before = self._count
         upto = self._log.last_seq()
         new = self._log.timeline_count(self._incident, after_seq=self._seq, upto_seq=upto)
         if new:
             self._total += new
             self._count += new if not self._filtered else self._log.timeline_count(
                 self._incident, self._kinds, self._text, after_seq=self._seq, upto_seq=upto)
-            self._pages.clear()
-            self._resize()
         self._seq = upto
-        if at_end:
-            self.scroll_end(animate=False, immediate=True)
+        if self._count == before:
+            self._show_position()
+            return
+        appended = self._take_tail(before)
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        self._follow = following
+        if following and height and self._count > top + height:  # a burst outran the free lines
+            self._turn_page()
+            return
+        self._resize()
+        if following and appended:
+            self.refresh_lines(before, self._count - before)
+        else:  # scrolled back, or a backdated entry sorted in above the last row
+            self.refresh()
+        if following and height and self._count == top + height:
+            self.call_after_refresh(self._turn_page)  # the last line is used: turn once painted
+
+    def _turn_page(self) -> None:
+        """Keep the newest half of the pane on top and free the rest for what comes next."""
+        height = self.scrollable_content_region.height
+        if not self._follow or self._count < self.scroll_offset.y + height:
+            return  # scrolled away meanwhile, or a resize made room
+        self._floor = self._count - max(1, height // 2) + height
+        self._resize()
+        self._to_end()
         self.refresh()
+
+    def _take_tail(self, before: int) -> bool:
+        """Fetch the newest rows; when they all sort after the previous last row, add them to
+        the cached pages and say so. Otherwise something landed in the middle: drop the pages."""
+        last = self.row(before - 1)
+        tail = self._log.timeline(self._incident, 0, self._count - before, self._kinds, self._text,
+                                  from_end=True)
+        if last is not None and tail and tail[0][:EVENT_ID + 1] <= last[:EVENT_ID + 1]:
+            self._pages.clear()
+            return False
+        for index, row in enumerate(tail, before):
+            number, offset = divmod(index, PAGE)
+            page = self._pages.get(number)
+            if page is not None and len(page) == offset:
+                page.append(row)
+            elif offset == 0:
+                self._keep_page(number, [row])
+            else:  # that page is not cached (or not up to here): it is fetched when shown
+                self._pages.pop(number, None)
+        return True
+
+    def _keep_page(self, number: int, page: list[tuple]) -> None:
+        self._pages[number] = page
+        if len(self._pages) > _PAGES:
+            self._pages.popitem(last=False)
+
+    def _to_end(self) -> None:
+        # Forced: until the next layout Textual still thinks a pane that just outgrew its
+        # height cannot scroll, and the latest must show in this frame.
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     @property
     def _filtered(self) -> bool:
@@ -111,6 +171,7 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _reload(self) -> None:
         self._pages.clear()
+        self._floor = 0
         if self._log is None or self._incident is None:
             self._count = self._total = self._seq = 0
         else:
@@ -147,9 +208,7 @@ class TimelineView(ScrollView, can_focus=True):
                                           self._kinds, self._text, from_end=True)
             else:
                 page = self._log.timeline(self._incident, start, size, self._kinds, self._text)
-            self._pages[number] = page
-            if len(self._pages) > _PAGES:
-                self._pages.popitem(last=False)
+            self._keep_page(number, page)
         else:
             self._pages.move_to_end(number)
         return page[offset] if offset < len(page) else None
@@ -159,7 +218,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._kinds, self._text = kinds, text
         self._reload()
         self.cursor = -1
-        self.scroll_end(animate=False, immediate=True)
+        self._follow = True
+        self._to_end()
         self.refresh()
 
     @property
@@ -174,51 +234,50 @@ class TimelineView(ScrollView, can_focus=True):
     def _resize(self) -> None:
         # Rows never scroll sideways, so the virtual width stays 0: a resize of the terminal
         # then changes nothing here, and costs no second layout.
-        size = Size(0, self.visible_count)
+        size = Size(0, max(self.visible_count, self._floor))
         height = self.scrollable_content_region.height
         old = self.virtual_size
         if old != size and height and (old.height > height) == (size.height > height):
             # The scrollbars stay as they were, so no relayout of the screen (which the
-            # reactive would ask for on every new entry): the rows just repaint.
+            # reactive would ask for on every new entry).
             self.set_reactive(ScrollView.virtual_size, size)
-            self.refresh()
         else:
             self.virtual_size = size
         self._show_position()
 
     def on_resize(self) -> None:
         if self._follow:  # the first size is known: put the scroll position on the latest too
-            self.scroll_end(animate=False, immediate=True)
+            self._floor = 0
+            self._resize()
+            self._to_end()
         self._show_position()
 
     def _show_position(self) -> None:
-        """Where the view is, in the border (the scrollbar is hidden: it repaints with every row)."""
+        """Where the view is, in the border (the scrollbar is hidden: it repaints with every
+        row). Following the latest it stays the same, so a new row repaints only its line;
+        the number of entries is on the status line."""
         count = self._count
-        filtered = f" · filter matches {count:,} of {self._total:,}" if self._filtered else ""
+        filtered = f"filter matches {count:,} of {self._total:,}" if self._filtered else ""
         if self._follow or count <= self.scrollable_content_region.height:
-            where = f"{count:,} entries · latest"
+            where = "latest"
         else:
-            top = self._top()
+            top = self.scroll_offset.y
             where = f"{top + 1:,}–{min(count, top + self.scrollable_content_region.height):,} of {count:,}"
-        self.border_subtitle = where + filtered
-
-    def _top(self) -> int:
-        """First row on screen. Following the latest, the view is anchored to the bottom
-        (like ``tail -f``), so a new row shows in the very next frame instead of waiting
-        for a relayout and then a scroll."""
-        if self._follow:
-            return max(0, self._count - self.scrollable_content_region.height)
-        return self.scroll_offset.y
+        subtitle = f"{where} · {filtered}" if filtered else where
+        if subtitle != self._subtitle:  # setting the subtitle repaints the whole pane
+            self._subtitle = self.border_subtitle = subtitle
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         if new_value < old_value and round(new_value) < round(self.max_scroll_y):
             self._follow = False  # the user scrolled back
+        elif round(new_value) >= round(self.max_scroll_y):
+            self._follow = True
         super().watch_scroll_y(old_value, new_value)
         self._show_position()
 
     def render_lines(self, crop):
         # Worked out once a frame, not once a line: a new entry repaints every line on screen.
-        self._frame = (self._top(), self.rich_style, self.size.width)
+        self._frame = (self.scroll_offset.y, self.rich_style, self.size.width)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -262,7 +321,7 @@ class TimelineView(ScrollView, can_focus=True):
         if not self.visible_count:
             return
         start = self.visible_count if self.cursor < 0 else self.cursor
-        top = self._top()
+        top = self.scroll_offset.y
         self.cursor = max(0, min(self.visible_count - 1, start + delta))
         self._follow = self.cursor == self.visible_count - 1
         if not self._follow:
@@ -275,11 +334,11 @@ class TimelineView(ScrollView, can_focus=True):
         self.cursor = 0 if where == 0 else self.visible_count - 1
         self._follow = where != 0
         if self._follow:
-            self.scroll_end(animate=False)
+            self._to_end()
         self.scroll_to_region_if_needed()
 
     def scroll_to_region_if_needed(self) -> None:
-        top = self._top()
+        top = self.scroll_offset.y
         height = self.scrollable_content_region.height or 1
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
