@@ -43,7 +43,7 @@ def make_room(tmp_path, clock):
 
     yield make
     for room in made:
-        room.log.close()
+        room.close()
 
 
 @pytest.fixture

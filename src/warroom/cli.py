@@ -298,7 +298,9 @@ def _console(ctx: Context) -> int:
     ctx.room.incidents()  # a damaged log is reported here, before the screen is taken over
     app = WarroomApp(ctx.room, sync=engine_for(ctx))  # the app starts and stops the engine
     app.run()
-    return app.return_code or 0
+    for text in app.unsaved:  # commits that failed as the console closed: the words stay
+        print(f"warroom: entry not saved: {text}", file=sys.stderr)
+    return app.return_code or (2 if app.unsaved else 0)
 
 
 def _join_negative_times(argv: list[str]) -> list[str]:

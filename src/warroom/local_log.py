@@ -23,6 +23,7 @@ _COLUMNS = ("event_id", "incident_id", "kind", "label", "occurred_ms", "recorded
 _INSERT = f"INSERT OR IGNORE INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM events"
 _ORDER = " ORDER BY occurred_ms, hlc, origin, event_id"
+_TIMELINE = ("occurred_ms", "hlc", "origin", "event_id", "label", "author", "role", "summary", "recorded_ms")
 
 
 class LogError(RuntimeError):
@@ -164,8 +165,8 @@ class LocalLog:
         where, args = _timeline_where(incident_id, kinds, text)
         order = _ORDER.replace(",", " DESC,") + " DESC" if from_end else _ORDER
         rows = self.conn.execute(
-            "SELECT occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms "
-            f"FROM events WHERE {where}{order} LIMIT ? OFFSET ?", (*args, limit, offset)).fetchall()
+            f"SELECT {', '.join(_TIMELINE)} FROM events WHERE {where}{order} LIMIT ? OFFSET ?",
+            (*args, limit, offset)).fetchall()
         return rows[::-1] if from_end else rows
 
     def timeline_count(self, incident_id: str, kinds: frozenset[str] | None = None, text: str = "",
@@ -294,6 +295,12 @@ def _row(event: Event) -> tuple:
     return (event.event_id, event.incident_id, event.kind, label(event), event.occurred_ms,
             event.recorded_ms, event.hlc, event.origin, event.author, event.role, summary(event),
             json.dumps(event.payload, ensure_ascii=False, separators=(",", ":")))
+
+
+def timeline_row(event: Event) -> tuple:
+    """The row :meth:`LocalLog.timeline` gives for ``event``, made without the database."""
+    return (event.occurred_ms, event.hlc, event.origin, event.event_id, label(event), event.author,
+            event.role, summary(event), event.recorded_ms)
 
 
 def _event(row: tuple) -> Event:

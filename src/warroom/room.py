@@ -17,6 +17,7 @@ from .policy import Policy, PolicyError, load_policy
 from .state import IncidentState, fold
 from .text import clean
 from .times import now_ms, to_datetime
+from .write_behind import OnError, WriteBehind
 
 FUTURE_SLACK_MS = 60_000
 Listener = Callable[[list[Event]], None]
@@ -43,6 +44,8 @@ class Room:
         self._seen_seq = log.last_seq()
         self._applied_here: set[str] = set()  # committed by this process since the last poll
         self._data_version = log.data_version()
+        self._behind: WriteBehind | None = None
+        self._behind_log: LocalLog | None = None
 
     # -- listening -----------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -66,6 +69,9 @@ class Room:
     def state(self, incident_id: str, at: int | None = None) -> IncidentState:
         if at is not None:
             return fold(incident_id, self.log.events(incident_id, until_ms=at))
+        state = self._states.get(incident_id)
+        if state is not None:  # no lock: the UI reads here while the writer thread commits
+            return state
         with self._lock:
             state = self._states.get(incident_id)
             if state is None:
@@ -138,9 +144,9 @@ class Room:
                      self.origin)
 
     def _commit(self, events: list[Event], outbox: bool = True,
-                cursor: tuple[str, str] | None = None) -> list[Event]:
+                cursor: tuple[str, str] | None = None, log: LocalLog | None = None) -> list[Event]:
         with self._lock:
-            added = self.log.append(events, outbox=outbox, cursor=cursor)
+            added = (log or self.log).append(events, outbox=outbox, cursor=cursor)
             for event in added:
                 self._applied_here.add(event.event_id)
                 if event.incident_id in self._states:
@@ -172,8 +178,13 @@ class Room:
                 listener(fresh)
 
     def poll_log(self) -> None:
-        """Pick up what other processes (the CLI, another console) committed to our log file."""
-        with self._lock:
+        """Pick up what other processes (the CLI, another console) committed to our log file.
+
+        Called from the UI's tick: while a commit holds the lock (a slow disk, a log locked
+        by another process) it returns at once, and the next tick picks up what it missed."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             version = self.log.data_version()
             if version == self._data_version:
                 return
@@ -184,6 +195,8 @@ class Room:
                 if event.event_id not in self._applied_here:
                     events.append(event)
             self._applied_here.clear()
+        finally:
+            self._lock.release()
         self.refresh(events)
 
     def declare(self, title: str, severity: str, service: str = "", impact: str = "",
@@ -206,11 +219,43 @@ class Room:
         return self.state(incident_id)
 
     def note(self, incident_id: str, text: str, kind: str = "note", at: int | None = None) -> Event:
+        event = self.draft_note(incident_id, text, kind, at)
+        self._commit([event])
+        return event
+
+    def draft_note(self, incident_id: str, text: str, kind: str = "note", at: int | None = None) -> Event:
+        """A timeline entry, checked and stamped, not written yet."""
         if kind not in ENTRY_KINDS:
             raise RoomError(f"unknown entry kind {kind!r} (one of: {', '.join(ENTRY_KINDS)})")
         if not clean(text).strip():
             raise RoomError("an entry needs some text")
-        return self._write(incident_id, "entry", {"kind": kind, "text": text.strip()}, at)
+        return self._draft(incident_id, "entry", {"kind": kind, "text": text.strip()}, at)
+
+    def write_behind(self, event: Event, on_error: OnError) -> None:
+        """Commit a drafted event on the writer thread (see write_behind.py): listeners hear of
+        it once it is on disk; ``on_error(events, exc)`` is called, on that thread, if it fails."""
+        self.open_writer().submit([event], on_error)
+
+    def open_writer(self) -> WriteBehind:
+        """The write-behind thread and its connection (the console opens them after its first
+        frame, so the first entry does not pay for them)."""
+        if self._behind is None:
+            self._behind_log = LocalLog(self.log.path)  # a connection of its own: see write_behind.py
+            self._behind = WriteBehind(lambda events: self._commit(events, log=self._behind_log))
+            self._behind.start()
+        return self._behind
+
+    def flush(self) -> None:
+        """Wait until every write-behind commit has landed or failed."""
+        if self._behind is not None:
+            self._behind.flush()
+
+    def close(self) -> None:
+        if self._behind is not None:
+            self._behind.close()
+            self._behind_log.close()
+            self._behind = self._behind_log = None
+        self.log.close()
 
     def set_severity(self, incident_id: str, severity: str, at: int | None = None) -> Event:
         state = self.state(incident_id)
@@ -267,12 +312,15 @@ class Room:
                                                   "supersedes": state.head(name)}, at)
 
     def _write(self, incident_id: str, kind: str, payload: dict, at: int | None) -> Event:
+        event = self._draft(incident_id, kind, payload, at)
+        self._commit([event])
+        return event
+
+    def _draft(self, incident_id: str, kind: str, payload: dict, at: int | None) -> Event:
         state = self.state(incident_id)
         if not state.declared:
             raise RoomError(f"no such incident: {incident_id!r}")
-        event = self._event(incident_id, kind, payload, at, state)
-        self._commit([event])
-        return event
+        return self._event(incident_id, kind, payload, at, state)
 
     @staticmethod
     def _severity(policy: Policy, severity: str) -> str:
