@@ -15,8 +15,9 @@ import tomllib
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Input
 
 from . import clocks
 from .events import ENTRY_KINDS, Event, label, summary
@@ -49,6 +50,10 @@ def load_keymap() -> dict[str, str]:
     return {k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {}
 
 
+class ConsoleScreen(Screen):
+    """The console's screen: one grid (styles/warroom.tcss), apart from the dialogs' screens."""
+
+
 class WarroomApp(App):
     CSS_PATH = str(data_dir("styles") / "warroom.tcss")
     TITLE = "warroom"
@@ -70,6 +75,7 @@ class WarroomApp(App):
         self.runbooks: dict = {}  # id -> Runbook, bound to their keys after the first frame
         self._pending_drill = None
         self._collecting = False
+        self.unsaved: list[str] = []  # entries whose commit failed and were not given back yet
 
     def on_load(self) -> None:
         # The first frame allocates a few hundred thousand objects that all live on (styles,
@@ -79,21 +85,25 @@ class WarroomApp(App):
         gc.disable()
 
     # -- layout --------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return ConsoleScreen(id="_default")
+
     def compose(self) -> ComposeResult:
+        # One grid on the screen (styles/warroom.tcss), with no containers between it and the
+        # panels but the side column: every frame visits each container's every line, and
+        # the first frame lays out and paints them all. What an entry changes (a timeline row,
+        # the entry line, the status line) sits in the left column, what a second changes
+        # (the clocks, the header's right end) in the right one, so each frame stays small.
         yield IncidentHeader(id="header")
-        with Horizontal(id="body"):
-            with Vertical(id="main"):
-                yield TimelineView(id="timeline")  # the filter box mounts above it on first use
-            yield Vertical(id="panes")
-            with Vertical(id="side"):
-                yield ClocksPanel(id="clocks")
-                yield Roster(id="roster")
-                yield FollowUpPanel(id="followup")
-        with Horizontal(id="entry-row"):
-            yield Label("NOTE", id="entry-kind")
-            yield QuickEntry(self._add_entry, id="entry",
-                             placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds")
-        yield StatusBar(id="status")
+        yield TimelineView(id="timeline")
+        yield Vertical(id="panes")  # diagnostic panes: a column of their own once opened
+        with Vertical(id="side"):
+            yield ClocksPanel(id="clocks")
+            yield Roster(id="roster")
+            yield FollowUpPanel(id="followup")
+        yield QuickEntry(self._add_entry, id="entry",
+                         placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds")
+        yield StatusBar(id="status")  # the filter box takes its place while open
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
@@ -110,6 +120,7 @@ class WarroomApp(App):
         self._next_second()
         self.query_one(TimelineView).focus()
         self.call_after_refresh(self._load_runbooks)
+        self.call_after_refresh(self.room.open_writer)
         if self.sync is not None:
             self.sync.on_status = self._on_sync_status
             self.sync.start()
@@ -139,6 +150,7 @@ class WarroomApp(App):
         self._pending_drill = drill
 
     def on_unmount(self) -> None:
+        self.room.flush()  # every entry typed is on disk (or in self.unsaved) before we go
         self.room.unsubscribe(self._on_events)
         if self.sync is not None:
             self.sync.stop()
@@ -164,14 +176,19 @@ class WarroomApp(App):
         self.refresh_panels()
 
     def refresh_panels(self) -> None:
-        now = self.clock()
         state = self.state
         policy = self.room.policy_for(state) if state else None
-        self.query_one(IncidentHeader).show(state, policy, now)
-        self.query_one(ClocksPanel).show(state, policy, now)
+        self.query_one(IncidentHeader).show(state, policy)
         self.query_one(Roster).show(state, policy)
-        self.query_one(FollowUpPanel).show(self._follow_up(state, policy, now))
         self._show_status(state)
+        self._show_time(state, policy)
+
+    def _show_time(self, state, policy) -> None:
+        """The panels that move with the clock alone: repainted every second."""
+        now = self.clock()
+        self.query_one(IncidentHeader).show_time(state, now)
+        self.query_one(ClocksPanel).show(state, policy, now)
+        self.query_one(FollowUpPanel).show(self._follow_up(state, policy, now))
 
     def _show_status(self, state) -> None:
         timeline = self.query_one(TimelineView)
@@ -185,10 +202,12 @@ class WarroomApp(App):
     def _follow_up(self, state, policy, now: int) -> list[tuple[str, str]]:
         if state is None:
             return []
-        from . import followup
-
         if self._changes is None:
             self._changes = self.room.log.events(state.id, with_entries=False)
+        if not clocks.is_resolved(state, policy) and all(e.kind != "action_item" for e in self._changes):
+            return []  # no follow-up clocks run yet: not worth importing their module for
+        from . import followup
+
         return followup.clock_lines(state, policy, self._changes, now)
 
     def _next_second(self) -> None:
@@ -204,7 +223,8 @@ class WarroomApp(App):
         if not self.is_running:  # shutdown prunes the screens before it stops the timers
             return
         self.room.poll_log()
-        self.refresh_panels()
+        state = self.state
+        self._show_time(state, self.room.policy_for(state) if state else None)
         self._alert()
 
     def _alert(self) -> None:
@@ -231,10 +251,14 @@ class WarroomApp(App):
 
     # -- events from anywhere -------------------------------------------------------------
     def _on_events(self, events: list[Event]) -> None:
+        self._from_any_thread(self._apply, events)
+
+    def _from_any_thread(self, fn, *args) -> None:
+        """Run ``fn`` on the UI loop: now if called there, else as soon as the loop can."""
         if threading.get_ident() == self._ui_thread:
-            self._apply(events)
+            fn(*args)
         elif self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._apply, events)
+            self._loop.call_soon_threadsafe(fn, *args)
 
     def _apply(self, events: list[Event]) -> None:
         if not self.is_running:
@@ -261,8 +285,7 @@ class WarroomApp(App):
         def show() -> None:
             self._sync_text = status.as_text() if hasattr(status, "as_text") else Text(str(status.state))
             self.refresh_panels()
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(show)
+        self._from_any_thread(show)
 
     # -- helpers ----------------------------------------------------------------------------
     def _do(self, fn, *args, **kwargs):
@@ -443,6 +466,7 @@ class WarroomApp(App):
             await panes.remove_children()
         await panes.mount_all(widgets)
         panes.add_class("-open")
+        panes.screen.add_class("-panes")
         focusable = [w for w in widgets if getattr(w, "table", None) is not None]
         if focusable:
             focusable[0].table.focus()
@@ -451,6 +475,7 @@ class WarroomApp(App):
         panes = self.query_one("#panes")
         await panes.remove_children()
         panes.remove_class("-open")
+        panes.screen.remove_class("-panes")
         self.query_one(TimelineView).focus()
 
     def action_acknowledge(self) -> None:
@@ -473,10 +498,15 @@ class WarroomApp(App):
     def action_filter_text(self) -> None:
         box = self._filter_box()
         if box is None:
-            box = Input(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter")
-            self.query_one("#main").mount(box, before=0)
-        box.display = True
+            box = Input(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter", compact=True)
+            self.mount(box, after=self.query_one(StatusBar))
+        self._filtering(box, True)
         box.focus()
+
+    def _filtering(self, box: Input, on: bool) -> None:
+        """The filter box takes the status line's place while it is open, like ``/`` in less."""
+        box.display = on
+        self.query_one(StatusBar).display = not on
 
     def _filter_box(self) -> Input | None:
         found = self.query("#filter")
@@ -502,18 +532,22 @@ class WarroomApp(App):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#filter", Input).display = False
+        self._filtering(self.query_one("#filter", Input), False)
         self.query_one(TimelineView).focus()
 
     def on_key(self, event) -> None:
+        if event.key != "escape":
+            return
         box = self._filter_box()
-        if event.key == "escape" and box is not None and box.has_focus:
+        if box is not None and box.has_focus:
             box.value = ""
-            box.display = False
+            self._filtering(box, False)
             self.query_one(TimelineView).focus()
             event.stop()
 
     def _add_entry(self, value: str) -> None:
+        """The scribe's hot path: the entry is on screen in the next frame, while its commit
+        runs on the writer thread (see write_behind.py)."""
         entry = self.query_one(QuickEntry)
         if not value.strip() or not self._need_incident():
             return
@@ -522,12 +556,38 @@ class WarroomApp(App):
         except TimeError as exc:
             self.notify(str(exc), title="Entry kept, not added", severity="error", markup=False)
             return
-        if self._do(self.room.note, self.incident_id, text, kind, at):
+        event = self._do(self.room.draft_note, self.incident_id, text, kind, at)
+        if event is None:
+            return
+        with self.prevent(Input.Changed):  # nobody listens, and it would bubble through every container
             entry.value = ""
+        if self.query_one(TimelineView).add_pending(event):
+            self._show_status(self.state)
+        self.room.write_behind(event, lambda events, exc: self._not_saved(value, events, exc))
 
-    @on(QuickEntry.KindChanged)
-    def _kind_changed(self, event: QuickEntry.KindChanged) -> None:
-        self.query_one("#entry-kind", Label).update(event.kind.upper())
+    def _not_saved(self, value: str, events: list[Event], exc: Exception) -> None:
+        """A write-behind commit failed (on the writer thread): the text goes back to the
+        entry line, or stays listed to be printed at exit if the console is closing."""
+        self.unsaved.append(value)
+
+        def give_back() -> None:
+            if not self.is_running:
+                return
+            self.query_one(TimelineView).drop_pending({e.event_id for e in events})
+            entry = self.query_one(QuickEntry)
+            if not entry.value:
+                entry.value = value
+                self.unsaved.remove(value)
+                told = f"{exc}. The entry is back in the entry line: Enter tries again."
+            else:
+                told = f"{exc}. Not saved: {value!r} (printed again when warroom quits)."
+            self.notify(told, title="Entry not saved", severity="error", timeout=30, markup=False)
+            self._show_status(self.state)
+        self._from_any_thread(give_back)
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, QuickEntry):
+            self.query_one(TimelineView).make_room()
 
     @on(QuickEntry.Left)
     def _entry_left(self) -> None:

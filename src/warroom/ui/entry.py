@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -16,7 +17,7 @@ class QuickEntry(Input):
         Binding("tab", "cycle_kind", "Kind", priority=True, tooltip="Cycle the default entry kind"),
         Binding("escape", "leave", "Back", tooltip="Leave the entry line"),
     ]
-    kind = reactive("note", init=False)  # no message (and no relayout) for the default
+    kind = reactive("note", init=False)
     # Input resizes its virtual width with every keystroke, and the base reactive asks for a
     # layout of the whole screen each time. The line's own width never depends on its text
     # (it is 1fr), and horizontal scrolling reads the virtual width directly: a repaint will do.
@@ -25,16 +26,22 @@ class QuickEntry(Input):
     def __init__(self, on_submit, **kwargs) -> None:
         super().__init__(**kwargs)
         self._on_submit = on_submit
+        self.border_title = self.kind.upper()
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            # Taken here, not as a binding: a binding is looked up once the key has bubbled
+            # through every container up to the app, a queue hop each, and Enter is the
+            # scribe's hot path.
+            event.stop()
+            event.prevent_default()
+            self._on_submit(self.value)
+            return
+        await super()._on_key(event)
 
     async def action_submit(self) -> None:
-        # Straight to the owner: a Submitted message would wait in three queues on its way up
-        # before the entry is written, and this is the scribe's hot path.
+        # Straight to the owner: a Submitted message would wait in three queues on its way up.
         self._on_submit(self.value)
-
-    class KindChanged(Message):
-        def __init__(self, kind: str) -> None:
-            super().__init__()
-            self.kind = kind
 
     class Left(Message):
         """The user pressed Esc: focus goes back to the timeline."""
@@ -43,7 +50,7 @@ class QuickEntry(Input):
         self.kind = ENTRY_KINDS[(ENTRY_KINDS.index(self.kind) + 1) % len(ENTRY_KINDS)]
 
     def watch_kind(self, kind: str) -> None:
-        self.post_message(self.KindChanged(kind))
+        self.border_title = kind.upper()  # the kind an entry gets without a prefix
 
     def action_leave(self) -> None:
         self.post_message(self.Left())

@@ -1,14 +1,15 @@
-"""The always-visible panels: header, clocks, roster and status bar. They only render what
-they are given; the app decides when (once a second, and when an event lands)."""
+"""The always-visible panels: header, clocks, roster and status bar. They only
+render what they are given; the app decides when (once a second, and when an event lands)."""
 
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 from rich.cells import cell_len
-from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.renderables.digits import Digits as DigitsRenderable
 from textual.strip import Strip
 from textual.widget import Widget
@@ -32,36 +33,149 @@ def put(widget: Static, content) -> None:
         widget.update(content, layout=height is None or height.is_auto)
 
 
-class IncidentHeader(Static):
-    """Incident, severity badge, status, phase, elapsed time and the UTC clock."""
+class TextLines(Widget):
+    """Lines of Rich text painted straight to strips, repainting only the cells that change.
 
-    def show(self, state: IncidentState | None, policy: Policy | None, now: int) -> None:
-        utc = to_datetime(now).strftime("%Y-%m-%d %H:%M:%S UTC")
-        line = Text()
-        if state is None or policy is None:
-            line.append(" warroom ", "bold reverse")
-            line.append("  no incident — press D to declare  ", "dim")
-            line.append(f"  {utc}")
-            put(self, line)
+    The clocks change every second and the status line with every entry. A Static would take
+    each change through its content pipeline and repaint all of itself; here a change dirties
+    only the changed lines, from their first changed cell on, so the frame it costs stays
+    small, and so does the wait of an entry typed while it is painted. Segments carry the text
+    literally: nothing here is ever parsed as markup."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._source: list[Text] = []
+        self._lines: list[Text] = []
+        self._laid_for = -1  # the content width self._lines were laid out for
+        self._strips: dict[int, Strip] = {}
+        self._painted_for: tuple[int, Style] | None = None
+
+    def show_lines(self, texts: list[Text]) -> None:
+        if texts != self._source:
+            self._source = texts
+            self.changed()
+
+    def lay_out(self, width: int) -> list[Text]:
+        """The lines to show at a content width (a panel that wraps works them out here)."""
+        return self._source
+
+    def lines(self, width: int) -> list[Text]:
+        if width != self._laid_for:
+            self._lines, self._laid_for = self.lay_out(width), width
+            self._strips.clear()
+        return self._lines
+
+    def changed(self) -> None:
+        """What the panel shows may have changed: repaint what did, and ask for a layout of
+        the screen only when an auto-sized panel gained or lost a line."""
+        width = self.content_size.width
+        old, new = self._lines, self.lay_out(width)
+        if new == old and width == self._laid_for:
             return
-        sev = state.severity.lower()
-        for cls in SEVERITY_CLASSES:
-            self.set_class(cls == sev, f"-{cls}")
-        badge = {"sev1": "bold white on red", "sev2": "bold black on dark_orange",
-                 "sev3": "bold black on yellow", "sev4": "bold black on grey70"}.get(sev, "reverse")
-        if state.drill:
-            line.append(" DRILL ", "bold black on cyan")
-            line.append(" ")
-        line.append(f" {state.severity} ", badge)
-        line.append(f" {state.title} ", "bold")
-        line.append(f" {state.id} · {state.slug}\n", "dim")
-        resolved = clocks.is_resolved(state, policy)
-        line.append(f" {state.status} ", "bold black on green" if resolved else "bold reverse")
-        line.append(f"  phase: {clocks.phase(state, policy)}")
-        if state.declared_ms is not None:
-            line.append(f"  ·  elapsed {duration(now - state.declared_ms)}")
-        line.append(f"  ·  {utc}", "bold")
-        put(self, line)
+        self._lines, self._laid_for = new, width
+        if len(new) != len(old) or not width:
+            self._strips.clear()
+            height = self.styles.height
+            self.refresh(layout=len(new) != len(old) and (height is None or height.is_auto))
+            return
+        dirty = []
+        for y, (before, after) in enumerate(zip(old, new)):
+            if before != after:
+                self._strips.pop(y, None)
+                x = first_difference(before, after)
+                dirty.append(Region(x, y, width - x, 1))
+        if dirty:
+            self.refresh(*dirty)
+
+    def render(self) -> Text:
+        return Text("\n").join(self.lines(self.content_size.width))
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return len(self.lines(width))
+
+    def render_lines(self, crop):
+        # The base style walks the ancestors' backgrounds: once a frame, not once a line.
+        painted_for = (self.content_size.width, self.rich_style)
+        if painted_for != self._painted_for:
+            self._painted_for = painted_for
+            self._strips.clear()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            width, base = self._painted_for or (self.content_size.width, self.rich_style)
+            lines = self.lines(width)
+            segments = lines[y].render(self.app.console) if y < len(lines) else []
+            strip = Strip(segments).apply_style(base).crop_extend(0, width, base)
+            self._strips[y] = strip
+        return strip
+
+
+def first_difference(before: Text, after: Text) -> int:
+    """The first cell where two lines differ: the end of their common text, or 0 when their
+    styles differ (a change of colour may be anywhere)."""
+    if before.spans != after.spans or before.style != after.style:
+        return 0
+    return cell_len(os.path.commonprefix([before.plain, after.plain]))
+
+
+class IncidentHeader(TextLines):
+    """Incident, severity badge, status and lifecycle phase; at the right end, time since the
+    declaration and the UTC clock. Only the right end changes every second, and only its
+    cells are repainted: the corner above the clocks panel, away from the timeline."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._left: list[Text] = [Text(), Text()]
+        self._right: list[Text] = [Text(), Text()]
+
+    def show(self, state: IncidentState | None, policy: Policy | None) -> None:
+        """What changes when events land."""
+        if state is None or policy is None:
+            left = [Text.assemble((" warroom ", "bold reverse"), ("  no incident — press D to declare", "dim")),
+                    Text()]
+        else:
+            sev = state.severity.lower()
+            for cls in SEVERITY_CLASSES:
+                self.set_class(cls == sev, f"-{cls}")
+            badge = {"sev1": "bold white on red", "sev2": "bold black on dark_orange",
+                     "sev3": "bold black on yellow", "sev4": "bold black on grey70"}.get(sev, "reverse")
+            title = Text()
+            if state.drill:
+                title.append(" DRILL ", "bold black on cyan")
+                title.append(" ")
+            title.append(f" {state.severity} ", badge)
+            title.append(f" {state.title} ", "bold")
+            title.append(f" {state.id} · {state.slug}", "dim")
+            resolved = clocks.is_resolved(state, policy)
+            status = Text(f" {state.status} ", "bold black on green" if resolved else "bold reverse")
+            status.append(f"  phase: {clocks.phase(state, policy)}")
+            left = [title, status]
+        if left != self._left:
+            self._left = left
+            self.changed()
+
+    def show_time(self, state: IncidentState | None, now: int) -> None:
+        """What changes every second."""
+        elapsed = (Text(f"elapsed {duration(now - state.declared_ms)}")
+                   if state is not None and state.declared_ms is not None else Text())
+        right = [elapsed, Text(to_datetime(now).strftime("%Y-%m-%d %H:%M:%S UTC"), "bold")]
+        if right != self._right:
+            self._right = right
+            self.changed()
+
+    def lay_out(self, width: int) -> list[Text]:
+        lines = []
+        for left, right in zip(self._left, self._right):
+            line = left.copy()
+            room = max(0, width - right.cell_len - 2)
+            if width > 0 and line.cell_len > room:
+                line.truncate(room, overflow="ellipsis")
+            line.append(" " * max(2, width - line.cell_len - right.cell_len))
+            line.append_text(right)
+            lines.append(line)
+        return lines
 
 
 class ClockFace(NamedTuple):
@@ -112,46 +226,63 @@ def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> 
     return ClockFace(digits, detail, esc, esc_detail, response, bool(update and update.overdue(now)), late)
 
 
-class ClocksPanel(Widget):
-    """The two clocks the room watches, in big digits: next status update and next escalation.
-
-    One widget drawing a group of renderables: the clocks change every second, and a single
-    repaint of one widget is the cheapest way to show that.
-    """
+class ClocksPanel(TextLines):
+    """The two clocks the room watches, in big digits: next status update and next escalation."""
 
     COMPONENT_CLASSES = {"clocks--title", "clocks--detail", "clocks--alert"}
     face: ClockFace = ClockFace()
+    _styles: tuple[Style, Style, Style] | None = None  # title, detail, alert
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._parts: dict[tuple, list[Text]] = {}  # the lines of one part, by what they show
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._parts.clear()
+        self._laid_for = -1
 
     def show(self, state: IncidentState | None, policy: Policy | None, now: int) -> None:
         face = clock_face(state, policy, now)
         if face != self.face:
-            # The digits change every second, the height seldom: relayout only when it does.
-            relayout = self._height(face) != self._height(self.face)
             self.face = face
             self.set_class(face.update_overdue, "-update-overdue")
             self.set_class(face.response_overdue, "-response-overdue")
-            self.refresh(layout=relayout)
+            self.changed()
 
-    def _height(self, face: ClockFace) -> int:
-        width = max(1, self.content_size.width)
-        return sum(-(-cell_len(line) // width) or 1
-                   for text in (face.update_detail, face.escalation_detail, face.response_detail)
-                   for line in text.split("\n")) + bool(face.response_detail)
-
-    def render(self) -> RenderableType:
+    def lay_out(self, width: int) -> list[Text]:
         face = self.face
-        title, detail, alert = (self.get_component_rich_style(f"clocks--{name}", partial=True)
-                                for name in ("title", "detail", "alert"))
+        if self._styles is None:  # worked out from the CSS once, not every second
+            self._styles = tuple(self.get_component_rich_style(f"clocks--{name}", partial=True)
+                                 for name in ("title", "detail", "alert"))
+        title, detail, alert = self._styles
         update = alert if face.update_overdue else Style()
-        parts: list[RenderableType] = [
-            Text("NEXT STATUS UPDATE", title + update), DigitsRenderable(face.update, update),
-            Text(face.update_detail, detail + update), Text(),
-            Text("NEXT ESCALATION", title), DigitsRenderable(face.escalation),
-            Text(face.escalation_detail, detail), Text(),
-        ]
+        lines = [Text("NEXT STATUS UPDATE", title + update), *self._part(face.update, update, None),
+                 *self._part(face.update_detail, detail + update, width), Text(),
+                 Text("NEXT ESCALATION", title), *self._part(face.escalation, Style(), None),
+                 *self._part(face.escalation_detail, detail, width), Text()]
         if face.response_detail:
-            parts.append(Text(face.response_detail, alert if face.response_overdue else detail))
-        return Group(*parts)
+            lines += self._part(face.response_detail, alert if face.response_overdue else detail, width)
+        return lines
+
+    def _part(self, value: str, style: Style, width: int | None) -> list[Text]:
+        """Big digits (no ``width``) or text wrapped to ``width``; most parts stay the same
+        from one second to the next, so each is laid out once."""
+        key = (value, style, width)
+        lines = self._parts.get(key)
+        if lines is None:
+            if width is None:
+                rows = "".join(seg.text for seg in DigitsRenderable(value).render(style)).splitlines()
+                lines = [Text(row, style) for row in rows]
+            elif width <= 0 or ("\n" not in value and cell_len(value) <= width):
+                lines = list(Text(value, style).split("\n"))  # before the first layout: no width yet
+            else:
+                lines = list(Text(value, style).wrap(self.app.console, width))
+            if len(self._parts) > 64:
+                self._parts.clear()
+            self._parts[key] = lines
+        return lines
 
 
 class Roster(Static):
@@ -189,15 +320,9 @@ class FollowUpPanel(Static):
         put(self, text)
 
 
-class StatusBar(Widget):
+class StatusBar(TextLines):
     """Bottom line: who you are, your role, the log and its entries for this incident, the
-    filter, and the store when synced. It changes with every entry (the count), so it paints
-    its one line directly rather than through a Static's content pipeline."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._line = Text()
-        self._strip: Strip | None = None
+    filter, and the store when synced."""
 
     def show(self, user: str, role: str, db: str, entries: int | None, filter_text: str,
              sync_text: Text | None) -> None:
@@ -211,17 +336,4 @@ class StatusBar(Widget):
         if sync_text is not None:
             line.append("  ·  ")
             line.append_text(sync_text)
-        if line != self._line:
-            self._line, self._strip = line, None
-            self.refresh()
-
-    def render(self) -> Text:
-        return self._line
-
-    def render_line(self, y: int) -> Strip:
-        base = self.rich_style
-        if y:
-            return Strip.blank(self.size.width, base)
-        if self._strip is None:  # segments carry the text literally: never parsed as markup
-            self._strip = Strip(self._line.render(self.app.console))
-        return self._strip.apply_style(base).crop_extend(0, self.size.width, base)
+        self.show_lines([line])

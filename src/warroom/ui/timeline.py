@@ -3,7 +3,8 @@
 A DataTable append is O(n) (≈370 ms a row at 100k rows), and loading 100k rows into memory
 costs most of a second. Here the log itself is the list: the view knows only how many rows
 pass the filter and fetches the page it shows (``LIMIT``/``OFFSET`` on the ordering index),
-with an LRU of rendered strips. Text is never parsed as markup: segments carry it literally.
+with an LRU of rendered strips. Entries typed here show at once, marked ``…`` until their
+commit lands (see write_behind.py). Text is never parsed as markup: segments carry it literally.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..local_log import timeline_row
 from ..times import stamp
 
 # Row: (occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms)
@@ -71,6 +73,7 @@ class TimelineView(ScrollView, can_focus=True):
         self._total = 0
         self._seq = 0  # the log's last seq when we last counted
         self._pages: OrderedDict[int, list[tuple]] = OrderedDict()
+        self._pending: list[tuple] = []  # typed here, shown after the last row until committed
         self._strips: OrderedDict[str, Strip] = OrderedDict()
         self._follow = True
         self._floor = 0  # following after a page turn, the pane scrolls to here, blank below
@@ -100,7 +103,7 @@ class TimelineView(ScrollView, can_focus=True):
         if self._log is None or self._incident is None:
             return
         following = self._follow or self.scroll_offset.y >= self.max_scroll_y
-        before = self._count
+        before, shown = self._count, self.visible_count
         upto = self._log.last_seq()
         new = self._log.timeline_count(self._incident, after_seq=self._seq, upto_seq=upto)
         if new:
@@ -108,29 +111,66 @@ class TimelineView(ScrollView, can_focus=True):
             self._count += new if not self._filtered else self._log.timeline_count(
                 self._incident, self._kinds, self._text, after_seq=self._seq, upto_seq=upto)
         self._seq = upto
-        if self._count == before:
+        if self._pending:  # rows drafted here that are now on disk stop being pending
+            landed = self._log.get_many([row[EVENT_ID] for row in self._pending])
+            self._pending = [row for row in self._pending if row[EVENT_ID] not in landed]
+        if self._count == before and self.visible_count == shown:
             self._show_position()
             return
-        appended = self._take_tail(before)
+        self._grown(before, following, self._take_tail(before) if self._count > before else True)
+
+    def add_pending(self, event) -> bool:
+        """Show an entry typed here before its commit lands (write-behind), marked as not yet
+        on disk. Only a row that goes at the end of an unfiltered, followed timeline is shown
+        early; any other lands with its commit."""
+        if self._log is None or event.incident_id != self._incident or self._filtered:
+            return False
+        following = self._follow or self.scroll_offset.y >= self.max_scroll_y
+        row = timeline_row(event)
+        last = self.row(self.visible_count - 1)
+        if not following or (last is not None and row[:EVENT_ID + 1] <= last[:EVENT_ID + 1]):
+            return False
+        self._pending.append(row)
+        self._grown(self.visible_count - 1, following, True)
+        return True
+
+    def drop_pending(self, event_ids: set[str]) -> None:
+        """Entries whose commit failed leave the timeline (the console gives their text back)."""
+        kept = [row for row in self._pending if row[EVENT_ID] not in event_ids]
+        if len(kept) != len(self._pending):
+            self._pending = kept
+            self._resize()
+            self.refresh()
+
+    def _grown(self, first: int, following: bool, appended: bool) -> None:
+        """Rows from index ``first`` on are new or changed: repaint them, or turn a page."""
+        shown = self.visible_count
         top, height = self.scroll_offset.y, self.scrollable_content_region.height
         self._follow = following
-        if following and height and self._count > top + height:  # a burst outran the free lines
+        if following and height and shown > top + height:  # a burst outran the free lines
             self._turn_page()
             return
         self._resize()
         if following and appended:
-            self.refresh_lines(before, self._count - before)
+            self.refresh_lines(first, shown - first)
         else:  # scrolled back, or a backdated entry sorted in above the last row
             self.refresh()
-        if following and height and self._count == top + height:
+        if following and height and shown == top + height:
             self.call_after_refresh(self._turn_page)  # the last line is used: turn once painted
+
+    def make_room(self) -> None:
+        """About to take entries: following a pane whose last line is in use, turn the page
+        now, so the first entry costs one line rather than a repaint of the pane."""
+        height = self.scrollable_content_region.height
+        if self._follow and height and self.visible_count >= self.scroll_offset.y + height:
+            self._turn_page()
 
     def _turn_page(self) -> None:
         """Keep the newest half of the pane on top and free the rest for what comes next."""
         height = self.scrollable_content_region.height
-        if not self._follow or self._count < self.scroll_offset.y + height:
+        if not self._follow or self.visible_count < self.scroll_offset.y + height:
             return  # scrolled away meanwhile, or a resize made room
-        self._floor = self._count - max(1, height // 2) + height
+        self._floor = self.visible_count - max(1, height // 2) + height
         self._resize()
         self._to_end()
         self.refresh()
@@ -171,6 +211,7 @@ class TimelineView(ScrollView, can_focus=True):
 
     def _reload(self) -> None:
         self._pages.clear()
+        self._pending = []  # a filtered or another incident's view shows them once they land
         self._floor = 0
         if self._log is None or self._incident is None:
             self._count = self._total = self._seq = 0
@@ -183,19 +224,23 @@ class TimelineView(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return self._total
+        return self._total + len(self._pending)
 
     @property
     def visible_count(self) -> int:
-        return self._count
+        return self._count + len(self._pending)
 
     def visible_rows(self) -> list[tuple]:
-        """All rows passing the filter, in order (for tests and exports)."""
+        """All rows passing the filter, in order, pending ones last (for tests and exports)."""
         if self._log is None or self._incident is None:
             return []
-        return self._log.timeline(self._incident, kinds=self._kinds, text=self._text)
+        rows = self._log.timeline(self._incident, kinds=self._kinds, text=self._text)
+        landed = {row[EVENT_ID] for row in rows} if self._pending else set()
+        return rows + [row for row in self._pending if row[EVENT_ID] not in landed]
 
     def row(self, index: int) -> tuple | None:
+        if index >= self._count and index - self._count < len(self._pending):
+            return self._pending[index - self._count]
         if not 0 <= index < self._count:
             return None
         number, offset = divmod(index, PAGE)
@@ -256,7 +301,7 @@ class TimelineView(ScrollView, can_focus=True):
         """Where the view is, in the border (the scrollbar is hidden: it repaints with every
         row). Following the latest it stays the same, so a new row repaints only its line;
         the number of entries is on the status line."""
-        count = self._count
+        count = self.visible_count
         filtered = f"filter matches {count:,} of {self._total:,}" if self._filtered else ""
         if self._follow or count <= self.scrollable_content_region.height:
             where = "latest"
@@ -286,31 +331,33 @@ class TimelineView(ScrollView, can_focus=True):
         row = self.row(index) if index < self.visible_count else None
         if row is None:
             return Strip.blank(width, base)
+        strip = self._strip(row, pending=index >= self._count)
         if index == self.cursor:
             style = self.get_component_rich_style("timeline--cursor")
-            return Strip([Segment(seg.text, style) for seg in self._strip(row)]).crop_extend(0, width, style)
-        return self._strip(row).crop_extend(0, width, base)
+            return Strip([Segment(seg.text, style) for seg in strip]).crop_extend(0, width, style)
+        return strip.crop_extend(0, width, base)
 
-    def _strip(self, row: tuple) -> Strip:
+    def _strip(self, row: tuple, pending: bool = False) -> Strip:
         event_id = row[EVENT_ID]
-        strip = self._strips.get(event_id)
+        strip = None if pending else self._strips.get(event_id)
         if strip is not None:
             self._strips.move_to_end(event_id)
             return strip
         label = row[LABEL]
         kind_style = KIND_STYLES.get(label, _SYSTEM)
-        backdated = row[RECORDED] - row[OCCURRED] > BACKDATED_MS
+        mark = " … " if pending else " ↶ " if row[RECORDED] - row[OCCURRED] > BACKDATED_MS else "   "
         who = row[AUTHOR] + (f" ({row[ROLE]})" if row[ROLE] else "")
         strip = Strip([
             Segment(stamp(row[OCCURRED]), _DIM),
-            Segment(" ↶ " if backdated else "   ", _DIM),
+            Segment(mark, _DIM),
             Segment(f"{label.upper()[:11]:<12}", kind_style),
             Segment(f"{who[:22]:<23}", _WHO),
             Segment(row[SUMMARY], kind_style if label in KIND_STYLES else _SYSTEM),
         ])
-        self._strips[event_id] = strip
-        if len(self._strips) > _STRIPS:
-            self._strips.popitem(last=False)
+        if not pending:  # a pending row is drawn again, without its mark, once it lands
+            self._strips[event_id] = strip
+            if len(self._strips) > _STRIPS:
+                self._strips.popitem(last=False)
         return strip
 
     # -- cursor -------------------------------------------------------------------------
