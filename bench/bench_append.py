@@ -19,39 +19,47 @@ from warroom.policy import load_policy
 from warroom.room import Room
 
 
-def raw(path: Path, n: int) -> list[float]:
+def raw_commit(path: Path):
+    """A commit of one comparable row on a bare table, timed in ms per call."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, body TEXT)")
-    out = []
-    for i in range(n):
+
+    def commit(i: int) -> float:
         start = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("INSERT INTO t(k, body) VALUES (?, ?)", (f"key-{i}", '{"kind":"note","text":"x"}' * 3))
         conn.execute("COMMIT")
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+        return (time.perf_counter() - start) * 1000
+    return commit
 
 
-def room_append(path: Path, n: int) -> list[float]:
+def room_append(path: Path):
+    """One timeline entry through Room.note (event row, its indexes and its outbox row)."""
     room = Room(LocalLog(path), "bench", load_policy("cygni"))
     incident = room.declare("bench", "SEV2").id
-    out = []
-    for i in range(n):
+
+    def commit(i: int) -> float:
         start = time.perf_counter()
         room.note(incident, f"entry {i}: p99 latency up on api-{i % 9}")
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+        return (time.perf_counter() - start) * 1000
+    return commit
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    floor: list[float] = []
+    ours: list[float] = []
     with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
-        floor_a = raw(Path(tmp) / "raw1.db", n)
-        ours = room_append(Path(tmp) / "room.db", n)
-        floor_b = raw(Path(tmp) / "raw2.db", n)
-    floor = floor_a + floor_b
+        raw, room = raw_commit(Path(tmp) / "raw.db"), room_append(Path(tmp) / "room.db")
+        for i in range(n):  # interleaved, order alternating, so the disk's bad moments hit both
+            if i % 2:
+                floor.append(raw(i))
+                ours.append(room(i))
+            else:
+                ours.append(room(i))
+                floor.append(raw(i))
     print(describe("raw sqlite3 commit (WAL+FULL)", floor))
     print(describe("Room.note durable append", ours))
     print(f"ratio append / raw: median {statistics.median(ours) / statistics.median(floor):.2f}x"

@@ -7,7 +7,7 @@ from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
 from warroom.app import WarroomApp
 from warroom.ui.dialogs import HelpScreen
-from warroom.ui.panels import ClocksPanel, IncidentHeader
+from warroom.ui.panels import ClocksPanel, IncidentHeader, StatusBar
 from warroom.ui.timeline import SUMMARY, LABEL, TimelineView
 
 SIZE = (160, 48)
@@ -164,11 +164,17 @@ async def test_filter_by_text_and_kind(room, clock):
     room.note(state.id, "rollback done", "note")
     app = app_for(room, clock)
     async with app.run_test(size=SIZE) as pilot:
+        status = app.query_one(StatusBar)
+        line_y = status.region.y
         await pilot.press("slash")
         await type_text(pilot, "rollback")
         await pilot.pause()
         assert [r[SUMMARY] for r in timeline(app).visible_rows()] == ["rollback started", "rollback done"]
+        box = app.query_one("#filter", Input)  # the prompt stands where the status line was
+        assert not status.display and box.region.y == line_y and box.region.height == 1
         await pilot.press("enter")
+        await pilot.pause()
+        assert status.display and not box.display and "filter: rollback" in str(status.render())
         await pilot.press("f")  # note only
         await pilot.pause()
         assert [r[SUMMARY] for r in timeline(app).visible_rows()] == ["rollback done"]
@@ -322,6 +328,9 @@ async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timelin
             if panes.has_class("-open"):
                 break
         assert panes.has_class("-open")
+        await pilot.pause()  # the panes take a column of their own, between timeline and clocks
+        assert timeline(app).region.right <= panes.region.x < app.query_one("#side").region.x
+        assert panes.region.width == timeline(app).region.width
         assert len(app.query(RunbookPanel)) == 1 and len(app.query(DiagPane)) >= 1
         assert "DRILL" in header_text(app)
         labels = [r[LABEL] for r in timeline(app).visible_rows()]
@@ -341,6 +350,7 @@ async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timelin
         await pilot.press("W")
         await pilot.pause()
         assert not app.query(DiagPane) and not panes.has_class("-open")
+        assert timeline(app).region.right == app.query_one("#side").region.x
 
 
 async def test_runbook_keys_are_bound_and_listed_in_help(room, clock):
@@ -525,3 +535,29 @@ async def test_a_full_pane_turns_its_page_when_the_entry_line_takes_focus(room, 
         room.flush()
         await pilot.pause()
         assert set(drawn) == {keep} and line(view, keep).endswith("first words")
+
+
+async def test_a_second_repaints_the_header_right_end_and_the_changed_clock_lines_only(room, clock):
+    room.declare("API down", "SEV1")
+    app = app_for(room, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        header, panel = app.query_one(IncidentHeader), app.query_one(ClocksPanel)
+        await pilot.pause()
+        width = header.content_size.width
+        assert painted(header).splitlines()[1].rstrip().endswith("2026-11-22 14:00:00 UTC")
+        dirty: dict[str, list[Region]] = {"header": [], "clocks": []}
+        for name, widget in (("header", header), ("clocks", panel)):
+            refresh = widget.refresh
+            widget.refresh = lambda *regions, _name=name, _refresh=refresh, **kw: (
+                dirty[_name].extend(regions or [None]), _refresh(*regions, **kw))[1]
+        clock.advance(seconds=1)
+        app.tick()
+        # elapsed 00:01 and 14:00:01: only the cells from the first changed one on, at the
+        # right end of the header, far from the timeline below its left part
+        assert dirty["header"] and all(r is not None and r.x >= width - 8 for r in dirty["header"])
+        assert {r.y for r in dirty["header"]} == {0, 1}
+        # the two countdowns (3 lines of digits each) and the response deadline's line
+        assert None not in dirty["clocks"] and len(dirty["clocks"]) == 7
+        await pilot.pause()
+        assert painted(header).splitlines()[1].rstrip().endswith("2026-11-22 14:00:01 UTC")
+        assert panel.face.update == "14:59"

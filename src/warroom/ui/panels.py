@@ -149,8 +149,8 @@ class IncidentHeader(TextLines):
             title.append(f" {state.title} ", "bold")
             title.append(f" {state.id} · {state.slug}", "dim")
             resolved = clocks.is_resolved(state, policy)
-            status = Text(f" {state.status} ", "bold black on green" if resolved else "bold reverse")
-            status.append(f"  phase: {clocks.phase(state, policy)}")
+            status = Text.assemble((f" {state.status} ", "bold black on green" if resolved else "bold reverse"),
+                                   f"  phase: {clocks.phase(state, policy)}")
             left = [title, status]
         if left != self._left:
             self._left = left
