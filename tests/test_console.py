@@ -413,11 +413,24 @@ def line(view, y: int) -> str:
     return painted(view).splitlines()[y + 1][1:-1].rstrip()
 
 
-async def test_following_the_latest_a_new_entry_paints_only_its_line_and_a_full_pane_turns_a_page(room, clock):
+def lines_drawn(view) -> list[int]:
+    """The timeline lines painted from now on, in order."""
+    drawn: list[int] = []
+    paint = view.render_line
+    view.render_line = lambda y: drawn.append(y) or paint(y)
+    return drawn
+
+
+def with_notes(room, clock, count: int, every_s: int):
     state = room.declare("API", "SEV2")
-    for i in range(9):
-        clock.advance(minutes=1)
+    for i in range(count):
+        clock.advance(seconds=every_s)
         room.note(state.id, f"note {i}")
+    return state
+
+
+async def test_following_the_latest_a_new_entry_paints_only_its_line_and_a_full_pane_turns_a_page(room, clock):
+    state = with_notes(room, clock, 9, every_s=60)
     app = app_for(room, clock)
     async with app.run_test(size=SIZE) as pilot:
         view = timeline(app)
@@ -425,9 +438,7 @@ async def test_following_the_latest_a_new_entry_paints_only_its_line_and_a_full_
         await pilot.pause()
         height = view.scrollable_content_region.height
         first = line(view, 0)
-        drawn: list[int] = []
-        paint = view.render_line
-        view.render_line = lambda y: drawn.append(y) or paint(y)
+        drawn = lines_drawn(view)
         clock.advance(minutes=1)
         await type_text(pilot, "typed here")
         drawn.clear()
@@ -512,10 +523,7 @@ async def test_the_cached_pages_stay_the_log_through_appends_backdating_and_a_fi
 
 
 async def test_a_full_pane_turns_its_page_when_the_entry_line_takes_focus(room, clock):
-    state = room.declare("API", "SEV2")
-    for i in range(60):
-        clock.advance(seconds=10)
-        room.note(state.id, f"note {i}")
+    with_notes(room, clock, 60, every_s=10)
     app = app_for(room, clock)
     async with app.run_test(size=SIZE) as pilot:
         view = timeline(app)
@@ -526,9 +534,7 @@ async def test_a_full_pane_turns_its_page_when_the_entry_line_takes_focus(room, 
         await pilot.pause()
         keep = height // 2
         assert line(view, keep - 1).endswith("note 59") and line(view, keep) == ""
-        drawn: list[int] = []
-        paint = view.render_line
-        view.render_line = lambda y: drawn.append(y) or paint(y)
+        drawn = lines_drawn(view)
         app.query_one("#entry", Input).value = "first words"
         clock.advance(seconds=10)
         await pilot.press("enter")
