@@ -329,7 +329,7 @@ async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timelin
                 break
         assert panes.has_class("-open")
         await pilot.pause()  # the panes take a column of their own, between timeline and clocks
-        assert timeline(app).region.right <= panes.region.x < app.query_one("#side").region.x
+        assert timeline(app).region.right <= panes.region.x < app.query_one(ClocksPanel).region.x
         assert panes.region.width == timeline(app).region.width
         assert len(app.query(RunbookPanel)) == 1 and len(app.query(DiagPane)) >= 1
         assert "DRILL" in header_text(app)
@@ -350,7 +350,7 @@ async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timelin
         await pilot.press("W")
         await pilot.pause()
         assert not app.query(DiagPane) and not panes.has_class("-open")
-        assert timeline(app).region.right == app.query_one("#side").region.x
+        assert timeline(app).region.right + 1 == app.query_one(ClocksPanel).region.x  # its margin
 
 
 async def test_runbook_keys_are_bound_and_listed_in_help(room, clock):

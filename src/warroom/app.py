@@ -89,18 +89,17 @@ class WarroomApp(App):
         return ConsoleScreen(id="_default")
 
     def compose(self) -> ComposeResult:
-        # One grid on the screen (styles/warroom.tcss), with no containers between it and the
-        # panels but the side column: every frame visits each container's every line, and
-        # the first frame lays out and paints them all. What an entry changes (a timeline row,
+        # One grid on the screen (styles/warroom.tcss), with no container between it and the
+        # panels: every frame visits each container's every line, and the first frame lays
+        # out and paints them all. What an entry changes (a timeline row,
         # the entry line, the status line) sits in the left column, what a second changes
         # (the clocks, the header's right end) in the right one, so each frame stays small.
         yield IncidentHeader(id="header")
         yield TimelineView(id="timeline")
         yield Vertical(id="panes")  # diagnostic panes: a column of their own once opened
-        with Vertical(id="side"):
-            yield ClocksPanel(id="clocks")
-            yield Roster(id="roster")
-            yield FollowUpPanel(id="followup")
+        yield ClocksPanel(id="clocks")
+        yield Roster(id="roster")
+        yield FollowUpPanel(id="followup")
         yield QuickEntry(self._add_entry, id="entry",
                          placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds")
         yield StatusBar(id="status")  # the filter box takes its place while open

@@ -6,7 +6,7 @@ tests are the same code as the live console.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .policy import Policy, Track
 from .state import IncidentState
@@ -15,8 +15,7 @@ from .times import next_business_day
 MINUTE = 60_000
 
 
-@dataclass(frozen=True)
-class UpdateClock:
+class UpdateClock(NamedTuple):
     due_ms: int
     cadence_minutes: int
     since_ms: int  # last posted update, or the declaration
@@ -28,16 +27,14 @@ class UpdateClock:
         return now > self.due_ms
 
 
-@dataclass(frozen=True)
-class Escalation:
+class Escalation(NamedTuple):
     at_ms: int
     notify: str
     track: str
     after_minutes: int
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     due_ms: int
     met_ms: int | None
 

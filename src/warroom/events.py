@@ -8,8 +8,7 @@ arriving from elsewhere is checked by :func:`from_wire` before it is believed.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .ids import parse_hlc
 from .text import clean, one_line
@@ -56,8 +55,7 @@ class EventError(ValueError):
     """An event that cannot be accepted, with the reason."""
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     event_id: str
     incident_id: str
     kind: str

@@ -8,9 +8,9 @@ problem in a file is reported as ``FILE: FIELD: expected ..., got ...`` — neve
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple
 
 from . import locations
 
@@ -23,8 +23,7 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the field."""
 
 
-@dataclass(frozen=True)
-class Severity:
+class Severity(NamedTuple):
     id: str
     name: str
     definition: str
@@ -38,15 +37,13 @@ class Severity:
         return NEXT_BUSINESS_DAY if self.response_minutes is None else f"< {self.response_minutes} min"
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     name: str
     phase: str
     resolved: bool = False
 
 
-@dataclass(frozen=True)
-class Role:
+class Role(NamedTuple):
     id: str
     name: str
     short: str
@@ -55,14 +52,12 @@ class Role:
     tasks: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     after_minutes: int
     notify: str
 
 
-@dataclass(frozen=True)
-class Track:
+class Track(NamedTuple):
     """One escalation path: steps counted from declaration, or from the last progress."""
 
     name: str
@@ -71,8 +66,7 @@ class Track:
     steps: tuple[Step, ...]
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     name: str
     title: str
     source: str
@@ -89,7 +83,7 @@ class Policy:
     recovery_monitor_minutes: int | None = None
     resolution_criteria: tuple[str, ...] = ()
     action_priorities: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    extra: Mapping[str, Any] = MappingProxyType({})  # keys the reader does not know, kept for templates
 
     def severity(self, ident: str) -> Severity:
         for sev in self.severities:

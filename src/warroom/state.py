@@ -10,16 +10,14 @@ is kept as a conflict, so nobody's change vanishes silently.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from .events import Event
 
 
-@dataclass
-class Value:
+class Value(NamedTuple):
     """A last-writer-wins register with the event that set it."""
 
     value: object
@@ -28,8 +26,7 @@ class Value:
     author: str
 
 
-@dataclass
-class Conflict:
+class Conflict(NamedTuple):
     field: str
     kept: str  # value that won
     lost: str  # value written concurrently from the same parent
@@ -117,6 +114,8 @@ class IncidentState:
             "declared": [self.title, self.slug, self.declared_ms, self.policy],
             "ack": self.acknowledged_ms, "update": self.last_update_ms,
         }
+        import hashlib  # only the agreement checks ask for this: not worth importing at start
+
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
     # -- the fold ------------------------------------------------------------------

@@ -4,13 +4,12 @@ and the command palette, so the four can never disagree. Keys can be remapped by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from textual.binding import Binding
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     id: str  # the app's action name, and the binding id users remap
     key: str
     title: str  # footer label

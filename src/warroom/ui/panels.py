@@ -313,7 +313,7 @@ class FollowUpPanel(Static):
     LEVELS = {"ok": "green", "warn": "yellow", "alert": "bold red"}
 
     def show(self, lines: list[tuple[str, str]]) -> None:
-        self.display = bool(lines)
+        self.visible = bool(lines)  # hidden, it still holds its grid cell: the cells after it stay put
         text = Text("FOLLOW-UP\n", "bold")
         for line, level in lines:
             text.append(f"{line}\n", self.LEVELS.get(level, ""))
