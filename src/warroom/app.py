@@ -76,6 +76,7 @@ class WarroomApp(App):
         self._pending_drill = None
         self._collecting = False
         self.unsaved: list[str] = []  # entries whose commit failed and were not given back yet
+        self._drafts: list[tuple[Event, str]] = []  # typed, shown, not yet handed to the writer
 
     def on_load(self) -> None:
         # The first frame allocates a few hundred thousand objects that all live on (styles,
@@ -149,6 +150,7 @@ class WarroomApp(App):
         self._pending_drill = drill
 
     def on_unmount(self) -> None:
+        self._write_drafts()
         self.room.flush()  # every entry typed is on disk (or in self.unsaved) before we go
         self.room.unsubscribe(self._on_events)
         if self.sync is not None:
@@ -562,7 +564,18 @@ class WarroomApp(App):
             entry.value = ""
         if self.query_one(TimelineView).add_pending(event):
             self._show_status(self.state)
-        self.room.write_behind(event, lambda events, exc: self._not_saved(value, events, exc))
+        self._drafts.append((event, value))
+        if len(self._drafts) == 1:
+            self.call_after_refresh(self._write_drafts)
+
+    def _write_drafts(self) -> None:
+        """Hand the entries typed since the last frame to the writer once that frame is on
+        screen. The writer takes the GIL back after each of its SQLite calls; started at once,
+        those turns land in the middle of painting the entry, and on a busy machine each can
+        cost the UI thread an OS scheduling delay."""
+        drafts, self._drafts = self._drafts, []
+        for event, value in drafts:
+            self.room.write_behind(event, lambda events, exc, value=value: self._not_saved(value, events, exc))
 
     def _not_saved(self, value: str, events: list[Event], exc: Exception) -> None:
         """A write-behind commit failed (on the writer thread): the text goes back to the
