@@ -92,9 +92,9 @@ class WarroomApp(App):
     def compose(self) -> ComposeResult:
         # One grid on the screen (styles/warroom.tcss), with no container between it and the
         # panels: every frame visits each container's every line, and the first frame lays
-        # out and paints them all. What an entry changes (a timeline row,
-        # the entry line, the status line) sits in the left column, what a second changes
-        # (the clocks, the header's right end) in the right one, so each frame stays small.
+        # out and paints them all. What an entry changes (a timeline row, the entry line, the
+        # status line) sits in the left column, what a second changes (the clocks, the
+        # header's right end) in the right one, so each frame stays small.
         yield IncidentHeader(id="header")
         yield TimelineView(id="timeline")
         yield Vertical(id="panes")  # diagnostic panes: a column of their own once opened
@@ -547,8 +547,8 @@ class WarroomApp(App):
             event.stop()
 
     def _add_entry(self, value: str) -> None:
-        """The scribe's hot path: the entry is on screen in the next frame, while its commit
-        runs on the writer thread (see write_behind.py)."""
+        """The scribe's hot path: the entry is on screen in the next frame, and its commit
+        follows on the writer thread once that frame is painted (see write_behind.py)."""
         entry = self.query_one(QuickEntry)
         if not value.strip() or not self._need_incident():
             return

@@ -1,6 +1,6 @@
-"""Write-behind for the console's timeline entries: the commit runs on a thread of its own
-while the screen paints the entry, so the scribe never waits on the fsync (≈1 ms, tens of
-ms when the disk is busy).
+"""Write-behind for the console's timeline entries: the console paints an entry first and
+hands it here, and the commit runs on a thread of its own, so the scribe never waits on the
+fsync (≈1 ms, tens of ms when the disk is busy).
 
 The commit is the log's usual one — WAL, ``synchronous=FULL``, the outbox row in the same
 transaction — on a connection of the writer's own, so the screen's reads never queue behind
