@@ -165,7 +165,7 @@ class WarroomApp(App):
     # -- state -> screen --------------------------------------------------------------------
     @property
     def state(self):
-        return self.room.state(self.incident_id) if self.incident_id else None
+        return self.room.state(self.incident_id, wait=False) if self.incident_id else None
 
     def show_incident(self, incident_id: str | None) -> None:
         self.incident_id = incident_id
@@ -231,7 +231,7 @@ class WarroomApp(App):
     def _alert(self) -> None:
         """Ring once when an update falls due or an escalation step arrives, for every open incident."""
         now = self.clock()
-        for state in self.room.incidents():
+        for state in self.room.incidents(wait=False):
             policy = self.room.policy_for(state)
             if clocks.is_resolved(state, policy):
                 continue

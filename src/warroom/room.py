@@ -66,11 +66,16 @@ class Room:
                 self._policies[name] = self.policy
         return self._policies[name]
 
-    def state(self, incident_id: str, at: int | None = None) -> IncidentState:
+    def state(self, incident_id: str, at: int | None = None, wait: bool = True) -> IncidentState:
+        """The incident as of ``at`` (default: now, from the cache kept by every commit).
+
+        A commit holds the lock from its append until its events are folded in, so a reader
+        who saw an event in the log sees it here too. ``wait=False`` is for the screen, which
+        must not stall behind a commit waiting on the disk: it may get the state one
+        in-flight commit behind, and that commit's listeners repaint it a moment later."""
         if at is not None:
             return fold(incident_id, self.log.events(incident_id, until_ms=at))
-        state = self._states.get(incident_id)
-        if state is not None:  # no lock: the UI reads here while the writer thread commits
+        if not wait and (state := self._states.get(incident_id)) is not None:
             return state
         with self._lock:
             state = self._states.get(incident_id)
@@ -84,8 +89,8 @@ class Room:
                 self._states[incident_id] = state
             return state
 
-    def incidents(self) -> list[IncidentState]:
-        return [self.state(i) for i in self.log.incident_ids()]
+    def incidents(self, wait: bool = True) -> list[IncidentState]:
+        return [self.state(i, wait=wait) for i in self.log.incident_ids()]
 
     def is_open(self, state: IncidentState) -> bool:
         return not clocks.is_resolved(state, self.policy_for(state))

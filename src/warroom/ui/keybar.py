@@ -1,19 +1,20 @@
 """The key bar: every shown action's key and title on one line, each clickable.
 
 One widget rather than Textual's Footer (a widget per key): the console's first frame is
-part of how fast it feels, and the bar only changes when the keymap does.
+part of how fast it feels, and the bar only changes when the keymap does. Each key carries
+its action as click meta on its segments.
 """
 
 from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
 
 from .commands import ACTIONS, key_label
+from .panels import TextLines
 
 
-class KeyBar(Static):
+class KeyBar(TextLines):
     COMPONENT_CLASSES = {"keybar--key"}
 
     def show_keys(self, key_for) -> None:
@@ -29,4 +30,4 @@ class KeyBar(Static):
         palette = Style.from_meta({"@click": "app.command_palette"})
         line.append(" ^p ", key_style + palette)
         line.append("Palette ", palette)
-        self.update(line)
+        self.show_lines([line])

@@ -13,7 +13,6 @@ from textual.geometry import Region
 from textual.renderables.digits import Digits as DigitsRenderable
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Static
 
 from .. import clocks
 from ..policy import Policy
@@ -21,16 +20,6 @@ from ..state import IncidentState
 from ..times import duration, hhmm, humanize, to_datetime
 
 SEVERITY_CLASSES = ("sev1", "sev2", "sev3", "sev4")
-
-
-def put(widget: Static, content) -> None:
-    """Update a widget only when what it shows changes: a repaint on every event and every
-    tick is what makes a console feel slow. Only auto-sized widgets ask for a relayout of the
-    screen; the header and the status line keep their size, so they just repaint."""
-    if getattr(widget, "_shown", None) != content:
-        widget._shown = content
-        height = widget.styles.height
-        widget.update(content, layout=height is None or height.is_auto)
 
 
 class TextLines(Widget):
@@ -56,8 +45,13 @@ class TextLines(Widget):
             self.changed()
 
     def lay_out(self, width: int) -> list[Text]:
-        """The lines to show at a content width (a panel that wraps works them out here)."""
-        return self._source
+        """The lines to show at a content width: those given, a long one wrapped (a line that
+        must not wrap says so with ``no_wrap`` and its ``overflow``)."""
+        if width <= 0 or all(line.cell_len <= width for line in self._source):
+            return self._source
+        console = self.app.console
+        return [part for line in self._source
+                for part in (line.wrap(console, width) if line.cell_len > width else (line,))]
 
     def lines(self, width: int) -> list[Text]:
         if width != self._laid_for:
@@ -285,39 +279,37 @@ class ClocksPanel(TextLines):
         return lines
 
 
-class Roster(Static):
+class Roster(TextLines):
     """Who holds which role, and how far each role's checklist has got."""
 
     def show(self, state: IncidentState | None, policy: Policy | None) -> None:
         if state is None or policy is None:
-            put(self, "")
+            self.show_lines([])
             return
-        text = Text("ROLES\n", "bold")
+        lines = [Text("ROLES", "bold")]
         for role in policy.roles:
             holder = state.roles.get(role.id)
-            done = len(state.done_tasks(role.id))
-            text.append(f"{role.id:<7}", "bold")
-            text.append(holder or "— unassigned", "" if holder else "dim italic")
+            line = Text.assemble((f"{role.id:<7}", "bold"),
+                                 (holder or "— unassigned", "" if holder else "dim italic"))
             if role.tasks:
-                text.append(f"  {done}/{len(role.tasks)}", "green" if done == len(role.tasks) else "dim")
-            text.append("\n")
+                done = len(state.done_tasks(role.id))
+                line.append(f"  {done}/{len(role.tasks)}", "green" if done == len(role.tasks) else "dim")
+            lines.append(line)
         for conflict in state.conflicts[-3:]:
-            text.append(f"⚠ concurrent {conflict.field}: {conflict.lost_by} set {conflict.lost!r}, "
-                        f"kept {conflict.kept!r}\n", "yellow")
-        put(self, text)
+            lines.append(Text(f"⚠ concurrent {conflict.field}: {conflict.lost_by} set {conflict.lost!r}, "
+                              f"kept {conflict.kept!r}", "yellow"))
+        self.show_lines([*lines, Text()])
 
 
-class FollowUpPanel(Static):
+class FollowUpPanel(TextLines):
     """Recovery monitoring, follow-up deadlines and overdue action items, when there are any."""
 
     LEVELS = {"ok": "green", "warn": "yellow", "alert": "bold red"}
 
     def show(self, lines: list[tuple[str, str]]) -> None:
         self.visible = bool(lines)  # hidden, it still holds its grid cell: the cells after it stay put
-        text = Text("FOLLOW-UP\n", "bold")
-        for line, level in lines:
-            text.append(f"{line}\n", self.LEVELS.get(level, ""))
-        put(self, text)
+        self.show_lines([Text("FOLLOW-UP", "bold"), *(Text(line, self.LEVELS.get(level, ""))
+                                                     for line, level in lines), Text()])
 
 
 class StatusBar(TextLines):
@@ -326,8 +318,7 @@ class StatusBar(TextLines):
 
     def show(self, user: str, role: str, db: str, entries: int | None, filter_text: str,
              sync_text: Text | None) -> None:
-        line = Text(f" {user}", "bold")
-        line.append(f" ({role})" if role else " (no role)", "dim")
+        line = Text.assemble((f" {user}", "bold"), (f" ({role})" if role else " (no role)", "dim"))
         line.append(f"  ·  log {db}", "dim")
         if entries is not None:
             line.append(f"  ·  {entries:,} {'entry' if entries == 1 else 'entries'}", "dim")
