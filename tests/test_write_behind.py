@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 from textual.widgets import Input
 
@@ -119,3 +120,25 @@ async def test_an_entry_still_waiting_for_the_disk_at_quit_is_kept(room, clock):
         # quitting waits for the commit; the disk frees up, then refuses it
         threading.Timer(0.3, lambda: (other.execute("COMMIT"), other.close())).start()
     assert app.unsaved == ["last words"] and stored(room, "last words") == 0
+
+
+def test_a_reader_who_saw_an_event_in_the_log_sees_it_folded_in_and_the_screen_need_not_wait(room):
+    incident = room.declare("API", "SEV2")
+    assert room.state(incident.id).entry_count == 0
+    in_log = threading.Event()
+    append = room.log.append
+
+    def slow_append(*args, **kwargs):  # a commit that lingers between its append and its fold
+        added = append(*args, **kwargs)
+        in_log.set()
+        time.sleep(0.3)
+        return added
+
+    room.log.append = slow_append
+    writer = threading.Thread(target=room.note, args=(incident.id, "on disk"))
+    writer.start()
+    in_log.wait(5)
+    assert stored(room, "on disk") == 1
+    assert room.state(incident.id, wait=False).entry_count == 0  # the screen: not held up
+    assert room.state(incident.id).entry_count == 1  # anyone else: waits for the fold
+    writer.join()
