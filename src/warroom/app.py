@@ -24,6 +24,7 @@ from .events import ENTRY_KINDS, Event, label, summary
 from .locations import config_dir, data_dir
 from .quick_entry import TimeError, parse
 from .room import Room, RoomError
+from .text import compile_patterns
 from .times import hhmm, stamp
 from .ui.commands import ACTIONS, bindings
 from .ui.entry import QuickEntry
@@ -119,8 +120,10 @@ class WarroomApp(App):
         self.room.subscribe(self._on_events)
         self._next_second()
         self.query_one(TimelineView).focus()
+        # after the first frame: what the first entry would otherwise wait for
         self.call_after_refresh(self._load_runbooks)
         self.call_after_refresh(self.room.open_writer)
+        self.call_after_refresh(compile_patterns)
         if self.sync is not None:
             self.sync.on_status = self._on_sync_status
             self.sync.start()

@@ -15,7 +15,7 @@ from .ids import HybridClock, parse_hlc, short_token, slugify, uuid7
 from .local_log import LocalLog
 from .policy import Policy, PolicyError, load_policy
 from .state import IncidentState, fold
-from .text import clean
+from .text import clean, strip_controls
 from .times import now_ms, to_datetime
 from .write_behind import OnError, WriteBehind
 
@@ -30,7 +30,8 @@ class RoomError(ValueError):
 class Room:
     def __init__(self, log: LocalLog, user: str, policy: Policy | None = None,
                  clock: Callable[[], int] = now_ms) -> None:
-        self.log, self.user, self.clock = log, clean(user).strip() or "unknown", clock
+        # a name is shown in every terminal: no control characters (it carries no secret)
+        self.log, self.user, self.clock = log, strip_controls(user).strip() or "unknown", clock
         self.policy = policy or load_policy()
         self._policies = {self.policy.name: self.policy}
         self.origin = log.meta("origin")

@@ -9,34 +9,46 @@ made, because events are permanent and shared.
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import Callable
 
 # C0 controls except tab and newline, DEL, and the C1 range.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-# scheme://user:password@host  ->  scheme://user:***@host  (also scheme://:password@host)
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^\s/:@]*:)(?P<secret>[^\s/@]+)(?=@)", re.I)
-# key=value secrets in query strings and DSN keyword form (password=..., token=...)
-_KEY_VALUE = re.compile(
-    r"(?P<head>\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|auth|"
-    r"routing[_-]?key|integration[_-]?key|sig|signature)\s*[=:]\s*)(?P<secret>[^\s&;,'\"]+)",
-    re.I,
-)
-# SQL: CREATE/ALTER ROLE ... PASSWORD 'secret' (shows up in pg_stat_activity and pg_stat_statements)
-_SQL_PASSWORD = re.compile(r"(?P<head>\bPASSWORD\s+)(?P<secret>'(?:[^']|'')*')", re.I)
-_BEARER = re.compile(r"(?P<head>\b(?:bearer|basic|token)\s+)(?P<secret>[A-Za-z0-9._~+/=\-]{8,})", re.I)
-# Webhook URLs whose path is the secret (Slack, Discord, Teams-style).
-_WEBHOOK = re.compile(
-    r"(?P<head>https?://(?:hooks\.slack\.com/(?:services|workflows|triggers)|"
-    r"discord(?:app)?\.com/api/webhooks|[\w.-]+\.webhook\.office\.com/webhookb2)/)(?P<secret>[^\s]+)",
-    re.I,
-)
-# Well-known token shapes.
-_TOKENS = re.compile(
-    r"\b(?:xox[abprs]-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|glpat-[A-Za-z0-9_\-]{20,}|"
-    r"AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9]{20,}|eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]+)"
-)
-
 MASK = "***"
+
+
+@cache
+def _secrets() -> tuple[tuple[re.Pattern, Callable], ...]:
+    """The credential patterns and what each match becomes, in the order they apply.
+
+    Compiled on first use (about 4 ms, most of this module's import): the console does it
+    after its first frame, not before."""
+    head = lambda m: m["head"] + MASK  # noqa: E731
+    return (
+        # Webhook URLs whose path is the secret (Slack, Discord, Teams-style).
+        (re.compile(r"(?P<head>https?://(?:hooks\.slack\.com/(?:services|workflows|triggers)|"
+                    r"discord(?:app)?\.com/api/webhooks|[\w.-]+\.webhook\.office\.com/webhookb2)/)(?P<secret>[^\s]+)",
+                    re.I), head),
+        # scheme://user:password@host  ->  scheme://user:***@host  (also scheme://:password@host)
+        (re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^\s/:@]*:)(?P<secret>[^\s/@]+)(?=@)", re.I), head),
+        # SQL: CREATE/ALTER ROLE ... PASSWORD 'secret' (in pg_stat_activity and pg_stat_statements)
+        (re.compile(r"(?P<head>\bPASSWORD\s+)(?P<secret>'(?:[^']|'')*')", re.I), lambda m: m["head"] + f"'{MASK}'"),
+        # key=value secrets in query strings and DSN keyword form (password=..., token=...)
+        (re.compile(r"(?P<head>\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|auth|"
+                    r"routing[_-]?key|integration[_-]?key|sig|signature)\s*[=:]\s*)(?P<secret>[^\s&;,'\"]+)",
+                    re.I), head),
+        (re.compile(r"(?P<head>\b(?:bearer|basic|token)\s+)(?P<secret>[A-Za-z0-9._~+/=\-]{8,})", re.I), head),
+        # Well-known token shapes.
+        (re.compile(r"\b(?:xox[abprs]-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|glpat-[A-Za-z0-9_\-]{20,}|"
+                    r"AKIA[0-9A-Z]{16}|sk-[A-Za-z0-9]{20,}|eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]+)"),
+         lambda m: MASK),
+    )
+
+
+def compile_patterns() -> None:
+    """Compile the credential patterns now, ahead of the first text that needs them."""
+    _secrets()
 
 
 def strip_controls(text: str) -> str:
@@ -52,12 +64,9 @@ def redact(text: str) -> str:
     >>> redact("see https://hooks.slack.com/services/T0/B0/abc")
     'see https://hooks.slack.com/services/***'
     """
-    text = _WEBHOOK.sub(lambda m: m["head"] + MASK, text)
-    text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
-    text = _SQL_PASSWORD.sub(lambda m: m["head"] + f"'{MASK}'", text)
-    text = _KEY_VALUE.sub(lambda m: m["head"] + MASK, text)
-    text = _BEARER.sub(lambda m: m["head"] + MASK, text)
-    return _TOKENS.sub(MASK, text)
+    for pattern, masked in _secrets():
+        text = pattern.sub(masked, text)
+    return text
 
 
 def clean(text: str) -> str:
