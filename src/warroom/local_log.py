@@ -232,6 +232,12 @@ class LocalLog:
                 found.update((row[0], _event(row)) for row in rows)
         return found
 
+    def landed(self, event_ids: list[str], upto_seq: int) -> set[str]:
+        """Which of ``event_ids`` the log holds, committed at or before ``upto_seq``."""
+        rows = self.conn.execute(f"SELECT event_id FROM events WHERE seq <= ? AND event_id IN "
+                                 f"({', '.join('?' * len(event_ids))})", (upto_seq, *event_ids))
+        return {row[0] for row in rows}
+
     def outbox_size(self) -> int:
         with self._lock:
             return self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0]

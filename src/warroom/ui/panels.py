@@ -1,4 +1,4 @@
-"""The always-visible panels: header, clocks, roster and status bar. They only
+"""The always-visible panels: header, clocks, roster, follow-up and status bar. They only
 render what they are given; the app decides when (once a second, and when an event lands)."""
 
 from __future__ import annotations

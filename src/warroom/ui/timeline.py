@@ -111,8 +111,8 @@ class TimelineView(ScrollView, can_focus=True):
             self._count += new if not self._filtered else self._log.timeline_count(
                 self._incident, self._kinds, self._text, after_seq=self._seq, upto_seq=upto)
         self._seq = upto
-        if self._pending:  # rows drafted here that are now on disk stop being pending
-            landed = self._log.get_many([row[EVENT_ID] for row in self._pending])
+        if self._pending:  # rows drafted here that are counted now stop being pending
+            landed = self._log.landed([row[EVENT_ID] for row in self._pending], upto)
             self._pending = [row for row in self._pending if row[EVENT_ID] not in landed]
         if self._count == before and self.visible_count == shown:
             self._show_position()
