@@ -58,7 +58,7 @@ class Terminal:
         raise TimeoutError("warroom did not exit")
 
 
-def test_an_entry_the_disk_refuses_as_the_console_quits_is_printed_not_lost(tmp_path, clock):
+def test_an_entry_the_disk_refuses_as_the_console_quits_is_printed_not_lost(tmp_path):
     db = tmp_path / "room.db"
     room = Room(LocalLog(db), "tomas")
     room.declare("Checkout 5xx", "SEV1")

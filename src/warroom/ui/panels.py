@@ -49,9 +49,13 @@ class TextLines(Widget):
         must not wrap says so with ``no_wrap`` and its ``overflow``)."""
         if width <= 0 or all(line.cell_len <= width for line in self._source):
             return self._source
-        console = self.app.console
-        return [part for line in self._source
-                for part in (line.wrap(console, width) if line.cell_len > width else (line,))]
+        return [part for line in self._source for part in self.fit(line, width)]
+
+    def fit(self, text: Text, width: int) -> list[Text]:
+        """``text`` as lines of at most ``width`` cells (before the first layout: as given)."""
+        if width <= 0 or ("\n" not in text.plain and text.cell_len <= width):
+            return list(text.split("\n"))
+        return list(text.wrap(self.app.console, width))
 
     def lines(self, width: int) -> list[Text]:
         if width != self._laid_for:
@@ -269,10 +273,8 @@ class ClocksPanel(TextLines):
             if width is None:
                 rows = "".join(seg.text for seg in DigitsRenderable(value).render(style)).splitlines()
                 lines = [Text(row, style) for row in rows]
-            elif width <= 0 or ("\n" not in value and cell_len(value) <= width):
-                lines = list(Text(value, style).split("\n"))  # before the first layout: no width yet
             else:
-                lines = list(Text(value, style).wrap(self.app.console, width))
+                lines = self.fit(Text(value, style), width)
             if len(self._parts) > 64:
                 self._parts.clear()
             self._parts[key] = lines
@@ -313,13 +315,14 @@ class FollowUpPanel(TextLines):
 
 
 class StatusBar(TextLines):
-    """Bottom line: who you are, your role, the log and its entries for this incident, the
-    filter, and the store when synced."""
+    """Bottom line: who you are, your role, the entries of this incident, the filter, the
+    store when synced, and the log file."""
 
     def show(self, user: str, role: str, db: str, entries: int | None, filter_text: str,
              sync_text: Text | None) -> None:
-        line = Text.assemble((f" {user}", "bold"), (f" ({role})" if role else " (no role)", "dim"))
-        line.append(f"  ·  log {db}", "dim")
+        # One line, cut with … when long: the log's path, which matters least, goes last.
+        line = Text.assemble((f" {user}", "bold"), (f" ({role})" if role else " (no role)", "dim"),
+                             no_wrap=True, overflow="ellipsis")
         if entries is not None:
             line.append(f"  ·  {entries:,} {'entry' if entries == 1 else 'entries'}", "dim")
         if filter_text:
@@ -327,4 +330,5 @@ class StatusBar(TextLines):
         if sync_text is not None:
             line.append("  ·  ")
             line.append_text(sync_text)
+        line.append(f"  ·  log {db}", "dim")
         self.show_lines([line])
