@@ -12,16 +12,13 @@ run side by side and take turns, one entry each per round.
 from __future__ import annotations
 
 import os
-import pty
-import select
-import signal
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import describe, make_incident_db, pct
+from common import console_env, describe, drain, make_incident_db, pct, read_until, spawn, stop
 
 BARE = """
 from textual.app import App
@@ -35,46 +32,6 @@ class Bare(App):
         event.input.value = ""
 Bare().run()
 """
-
-
-def spawn(argv: list[str], env: dict) -> tuple[int, int]:
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe(argv[0], argv, env)
-    os.set_blocking(fd, False)
-    import fcntl
-    import struct
-    import termios
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 48, 160, 0, 0))
-    return pid, fd
-
-
-def read_until(fd: int, needle: bytes, timeout: float = 10.0) -> float:
-    """Read the pty until ``needle`` shows up; return when it did (perf_counter)."""
-    deadline = time.perf_counter() + timeout
-    buffer = b""
-    while time.perf_counter() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.05)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            buffer = (buffer + chunk)[-8192:]
-            if needle in buffer:
-                return time.perf_counter()
-    raise TimeoutError(f"{needle!r} never appeared")
-
-
-def drain(fd: int, quiet: float = 0.15, limit: float = 1.0) -> None:
-    """Read until the terminal has been quiet for ``quiet`` s (a blinking cursor never is: stop
-    after ``limit`` s)."""
-    end = time.perf_counter() + limit
-    while time.perf_counter() < end and select.select([fd], [], [], quiet)[0]:
-        try:
-            os.read(fd, 65536)
-        except OSError:
-            return
 
 
 class Console:
@@ -101,18 +58,13 @@ class Console:
     def close(self) -> None:
         os.write(self.fd, b"\x11")  # ctrl+q quits any Textual app
         drain(self.fd, 0.2, limit=2.0)
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ChildProcessError, ProcessLookupError):
-            pass
-        os.close(self.fd)
+        stop(self.pid, self.fd)
 
 
 def main() -> None:
     entries = int(sys.argv[1]) if len(sys.argv) > 1 else 300  # p99 wants a few hundred
     python = sys.executable
-    env = {**os.environ, "TERM": "xterm-256color", "WARROOM_USER": "bench", "WARROOM_CONFIG_DIR": "/nonexistent"}
+    env = console_env()
     floor_name = "bare textual input → static"
     with tempfile.TemporaryDirectory() as tmp:
         argvs = {floor_name: ([python, "-c", BARE], b"")}

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from warroom.cli import main
+from warroom.cli import console_args, main
 
 
 @pytest.fixture
@@ -68,6 +68,21 @@ def test_global_options_before_or_after_the_command(cli, tmp_path):
     assert cli("--db", str(other), "--as", "zed", "declare", "A", "--severity", "SEV3")[0] == 0
     assert cli("list", "--db", str(other), "--json")[1].count('"declared_by": "zed"') == 1
     assert cli("list")[1].strip() == "no incidents"
+
+
+def test_the_console_takes_its_options_without_the_command_parsers(cli, capsys):
+    args = console_args(["--db", "x.db", "--as", "zed", "--policy", "sre-team", "--store-insecure"])
+    assert (args.command, args.db, args.user, args.policy, args.store, args.store_insecure) == \
+        (None, "x.db", "zed", "sre-team", None, True)
+    # a command, help or a malformed option is the full parser's to handle and report
+    for argv in (["list"], ["--db", "x.db", "list"], ["--help"], ["--bogus"], ["--db"]):
+        assert console_args(argv) is None, argv
+    with pytest.raises(SystemExit) as exc:
+        cli("--db")
+    assert exc.value.code == 2 and "--db: expected one argument" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli("--help")
+    assert "declare" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv,message", [

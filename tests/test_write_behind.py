@@ -56,15 +56,23 @@ async def test_an_entry_shows_at_once_marked_until_its_commit_lands(room, clock)
             assert stored(room, "db pool exhausted") == 0
             app.tick()  # the console stays live while the commit waits for the disk
             await pilot.pause()
+            # the next entry does not wait for the first one's commit either
+            app.query_one("#entry", Input).value = "h: connection leak"
+            started = time.monotonic()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert time.monotonic() - started < 1.0  # waiting, it would sit out the 5 s busy timeout
+            assert drawn(view, 2).endswith("… HYPOTHESIS  alice                  connection leak")
         finally:
             other.execute("COMMIT")
             other.close()
         room.flush()
         await pilot.pause()
-        assert stored(room, "db pool exhausted") == 1
+        assert stored(room, "db pool exhausted") == 1 and stored(room, "connection leak") == 1
         assert " … " not in drawn(view, 1) and drawn(view, 1).endswith("db pool exhausted")
-        assert view.visible_count == 2 and [r[SUMMARY] for r in view.visible_rows()][-1] == "db pool exhausted"
-        assert room.state(state.id).entry_count == 1
+        assert view.visible_count == 3
+        assert [r[SUMMARY] for r in view.visible_rows()][1:] == ["db pool exhausted", "connection leak"]
+        assert room.state(state.id).entry_count == 2
 
 
 async def test_a_failed_commit_gives_the_text_back(room, clock):

@@ -112,6 +112,25 @@ def _incident_opt(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--incident", metavar="ID", help="incident id, prefix or slug")
 
 
+def console_args(argv: list[str]) -> argparse.Namespace | None:
+    """The options when ``argv`` opens the console (global options only), else None.
+
+    The console is what people start in a hurry: it takes its few options without building
+    every command's parser (and importing the modules that add commands). Anything else —
+    a command, ``--help``, a malformed option — goes to the full parser.
+    """
+    parser = argparse.ArgumentParser(prog="warroom", add_help=False, exit_on_error=False)
+    _global_options(parser, suppress=False)
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
     import importlib.util
@@ -323,7 +342,8 @@ def main(argv: list[str] | None = None, clock: Callable[[], int] = now_ms) -> in
     from .policy import PolicyError
     from .room import RoomError
 
-    args = build_parser().parse_args(_join_negative_times(sys.argv[1:] if argv is None else argv))
+    argv = _join_negative_times(sys.argv[1:] if argv is None else argv)
+    args = console_args(argv) or build_parser().parse_args(argv)
     ctx = Context(args, clock)
     try:
         if args.command is None:

@@ -4,8 +4,8 @@ Nothing here reads the time: ``now`` is passed in, so "as of T" views and frozen
 tests are the same code as the live console.
 """
 
-from __future__ import annotations
-
+# Annotations are not postponed here: typing compiles each string annotation of a
+# NamedTuple when the module is imported, and these load as the console starts.
 from typing import NamedTuple
 
 from .policy import Policy, Track

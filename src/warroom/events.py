@@ -5,9 +5,9 @@ shared store only ever move events around. An event's wire form is a JSON object
 arriving from elsewhere is checked by :func:`from_wire` before it is believed.
 """
 
-from __future__ import annotations
-
 import json
+# Annotations are not postponed here: typing compiles each string annotation of a
+# NamedTuple when the module is imported, and these load as the console starts.
 from typing import Any, NamedTuple
 
 from .ids import parse_hlc

@@ -5,11 +5,11 @@ organisation can add its own in the user config directory or point at any file. 
 problem in a file is reported as ``FILE: FIELD: expected ..., got ...`` — never a traceback.
 """
 
-from __future__ import annotations
-
 import tomllib
 from pathlib import Path
 from types import MappingProxyType
+# Annotations are not postponed here: typing compiles each string annotation of a
+# NamedTuple when the module is imported, and these load as the console starts.
 from typing import Any, Mapping, NamedTuple
 
 from . import locations
@@ -153,7 +153,7 @@ class _Reader:
             raise self.fail(name, f'a whole number of minutes or "{words}"', value)
         return value
 
-    def tables(self, name: str) -> list[_Reader]:
+    def tables(self, name: str) -> "list[_Reader]":
         value = self.get(name, list, "an array of tables")
         if not value:
             raise self.fail(name, "at least one entry", value)
@@ -165,7 +165,7 @@ class _Reader:
             out.append(_Reader(self.source, item, where))
         return out
 
-    def table(self, name: str) -> _Reader:
+    def table(self, name: str) -> "_Reader":
         value = self.get(name, dict, "a table", {})
         return _Reader(self.source, value, f"{self.where}.{name}" if self.where else name)
 

@@ -235,7 +235,9 @@ class Room:
             raise RoomError(f"unknown entry kind {kind!r} (one of: {', '.join(ENTRY_KINDS)})")
         if not clean(text).strip():
             raise RoomError("an entry needs some text")
-        return self._draft(incident_id, "entry", {"kind": kind, "text": text.strip()}, at)
+        # An entry changes no state, so the state one in-flight commit behind will do: a
+        # draft never waits for the previous entry's commit to reach the disk.
+        return self._draft(incident_id, "entry", {"kind": kind, "text": text.strip()}, at, wait=False)
 
     def write_behind(self, event: Event, on_error: OnError) -> None:
         """Commit a drafted event on the writer thread (see write_behind.py): listeners hear of
@@ -322,8 +324,9 @@ class Room:
         self._commit([event])
         return event
 
-    def _draft(self, incident_id: str, kind: str, payload: dict, at: int | None) -> Event:
-        state = self.state(incident_id)
+    def _draft(self, incident_id: str, kind: str, payload: dict, at: int | None,
+               wait: bool = True) -> Event:
+        state = self.state(incident_id, wait=wait)
         if not state.declared:
             raise RoomError(f"no such incident: {incident_id!r}")
         return self._event(incident_id, kind, payload, at, state)

@@ -8,10 +8,10 @@ A write that replaced a value its author had not seen (two writers from the same
 is kept as a conflict, so nobody's change vanishes silently.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass, field
+# Annotations are not postponed here: typing compiles each string annotation of a
+# NamedTuple when the module is imported, and these load as the console starts.
 from typing import Iterable, NamedTuple
 
 from .events import Event

@@ -2,8 +2,8 @@
 and the command palette, so the four can never disagree. Keys can be remapped by id from
 ``config.toml`` (``[keys] declare = "ctrl+n"``)."""
 
-from __future__ import annotations
-
+# Annotations are not postponed here: typing compiles each string annotation of a
+# NamedTuple when the module is imported, and these load as the console starts.
 from typing import NamedTuple
 
 from textual.binding import Binding

@@ -1,9 +1,9 @@
 """The always-visible panels: header, clocks, roster, follow-up and status bar. They only
 render what they are given; the app decides when (once a second, and when an event lands)."""
 
-from __future__ import annotations
-
 import os
+# Annotations are not postponed here: typing compiles each string annotation of a
+# NamedTuple when the module is imported, and these load as the console starts.
 from typing import NamedTuple
 
 from rich.cells import cell_len
