@@ -4,7 +4,9 @@ A person's view: the entry is typed, Enter is pressed, and we time until the ent
 comes back from the terminal as part of the timeline. The floor is a bare Textual app with
 an Input that writes the submitted text to a Static — the least any Textual console can do.
 Each console is measured at 100 and at 100,000 events (the timeline must not care); the three
-run side by side and take turns, one entry each per round.
+run side by side and take turns, one entry each per round. The two not taking their turn are
+stopped (SIGSTOP), so that one console's timers never land in another's measurement: each is
+timed as it runs for a person, alone on the machine.
 
     .venv/bin/python bench/bench_keys.py [entries]
 """
@@ -12,6 +14,7 @@ run side by side and take turns, one entry each per round.
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -43,19 +46,26 @@ class Console:
         drain(self.fd, 0.2, limit=3.0)
         os.write(self.fd, prefix)
         drain(self.fd)
+        os.kill(self.pid, signal.SIGSTOP)
 
     def entry(self, i: int) -> float:
-        """Type an entry, press Enter, and return ms until its text is back on screen."""
+        """Wake the console, type an entry, press Enter, and return ms until its text is back
+        on screen; then stop the console again."""
+        os.kill(self.pid, signal.SIGCONT)
         marker = f"zq{i:05d}x".encode()
         os.write(self.fd, marker)
-        drain(self.fd, 0.1)  # the echo in the input may be painted in pieces
+        # the echo in the input may be painted in pieces, and a timer that fell due while the
+        # console was stopped runs now: both are over before Enter
+        drain(self.fd, 0.1)
         start = time.perf_counter()
         os.write(self.fd, b"\r")
         taken = (read_until(self.fd, marker) - start) * 1000
         drain(self.fd, 0.03)
+        os.kill(self.pid, signal.SIGSTOP)
         return taken
 
     def close(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
         os.write(self.fd, b"\x11")  # ctrl+q quits any Textual app
         drain(self.fd, 0.2, limit=2.0)
         stop(self.pid, self.fd)

@@ -8,7 +8,7 @@ from textual.widgets import Input, OptionList, Select, SelectionList, Static
 from warroom.app import WarroomApp
 from warroom.ui.dialogs import HelpScreen
 from warroom.ui.panels import ClocksPanel, IncidentHeader, StatusBar
-from warroom.ui.timeline import SUMMARY, LABEL, TimelineView
+from warroom.ui.timeline import LABEL, PAGE_TURN_AFTER, SUMMARY, TimelineView
 
 SIZE = (160, 48)
 
@@ -456,7 +456,9 @@ async def test_following_the_latest_a_new_entry_paints_only_its_line_and_a_full_
             room.note(state.id, f"fill {i}")
             assert line(view, 0) == first  # nothing moves while there is room
         last = f"fill {height - 12}"
-        await pilot.pause()  # once the last line is painted the page turns, for the next entry
+        await pilot.pause()  # the last line is painted first, where it belongs
+        assert line(view, height - 1).endswith(last) and view.scroll_offset.y == 0
+        await pilot.pause(PAGE_TURN_AFTER + 0.1)  # a moment later the page turns, for the next entry
         keep = height // 2
         assert line(view, keep - 1).endswith(last) and line(view, keep) == ""
         assert view.scroll_offset.y == height - keep

@@ -22,10 +22,9 @@ from textual.widgets import Input
 from . import clocks
 from .events import ENTRY_KINDS, Event, label, summary
 from .locations import config_dir, data_dir
-from .quick_entry import TimeError, parse
 from .room import Room, RoomError
 from .text import compile_patterns
-from .times import hhmm, stamp
+from .times import TimeError, hhmm, stamp
 from .ui.commands import ACTIONS, bindings
 from .ui.entry import QuickEntry
 from .ui.keybar import KeyBar
@@ -123,10 +122,16 @@ class WarroomApp(App):
         # after the first frame: what the first entry would otherwise wait for
         self.call_after_refresh(self._load_runbooks)
         self.call_after_refresh(self.room.open_writer)
-        self.call_after_refresh(compile_patterns)
+        self.call_after_refresh(self._warm_up)
         if self.sync is not None:
             self.sync.on_status = self._on_sync_status
             self.sync.start()
+
+    def _warm_up(self) -> None:
+        """After the first frame, what the first entry would otherwise pay for."""
+        from . import quick_entry  # noqa: F401  (the entry line's grammar)
+
+        compile_patterns()
 
     def _load_runbooks(self) -> None:
         """Bind each runbook's key; a malformed file is reported and the rest still load."""
@@ -555,6 +560,8 @@ class WarroomApp(App):
         entry = self.query_one(QuickEntry)
         if not value.strip() or not self._need_incident():
             return
+        from .quick_entry import parse
+
         try:
             at, kind, text = parse(value, entry.kind, self.clock())
         except TimeError as exc:

@@ -6,7 +6,6 @@ Every command fails with one clear line and a non-zero exit on bad input, having
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sqlite3
@@ -84,6 +83,8 @@ class Context:
 
 def _login() -> str:
     try:
+        import getpass
+
         return getpass.getuser()
     except Exception:
         return "unknown"
@@ -313,6 +314,10 @@ def _console(ctx: Context) -> int:
     # still painted only when something changed, and one takes about 3 ms, so a stream of
     # changes stays far below that rate.
     os.environ.setdefault("TEXTUAL_FPS", "1000")
+    # Frames are painted on this thread and written out by Textual's writer thread, and the
+    # write-behind commits on another: a thread waiting for the interpreter gets it after at
+    # most 1 ms, not 5, so a painted frame reaches the terminal while the next work runs.
+    sys.setswitchinterval(0.001)
     from .app import WarroomApp
     from .sync_cli import engine_for
 

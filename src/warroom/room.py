@@ -7,7 +7,7 @@ Textual. Time comes from an injected ``clock`` (ms), so tests freeze it.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import clocks
 from .events import ENTRY_KINDS, Event, EventError, validate_payload
@@ -17,7 +17,9 @@ from .policy import Policy, PolicyError, load_policy
 from .state import IncidentState, fold
 from .text import clean, strip_controls
 from .times import now_ms, to_datetime
-from .write_behind import OnError, WriteBehind
+
+if TYPE_CHECKING:
+    from .write_behind import OnError, WriteBehind
 
 FUTURE_SLACK_MS = 60_000
 Listener = Callable[[list[Event]], None]
@@ -248,6 +250,8 @@ class Room:
         """The write-behind thread and its connection (the console opens them after its first
         frame, so the first entry does not pay for them)."""
         if self._behind is None:
+            from .write_behind import WriteBehind
+
             self._behind_log = LocalLog(self.log.path)  # a connection of its own: see write_behind.py
             self._behind = WriteBehind(lambda events: self._commit(events, log=self._behind_log))
             self._behind.start()

@@ -22,6 +22,9 @@ class QuickEntry(Input):
     # layout of the whole screen each time. The line's own width never depends on its text
     # (it is 1fr), and horizontal scrolling reads the virtual width directly: a repaint will do.
     virtual_size = Reactive(Size(0, 0), layout=False)
+    # A steady cursor: each blink is a frame of the whole screen, twice a second, and an
+    # entry typed during one waits for it.
+    cursor_blink = reactive(False, init=False)
 
     def __init__(self, on_submit, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -29,6 +29,7 @@ BACKDATED_MS = 60_000
 PAGE = 64
 _PAGES = 8
 _STRIPS = 512
+PAGE_TURN_AFTER = 0.05  # s
 
 KIND_STYLES = {
     "note": Style(),
@@ -156,7 +157,9 @@ class TimelineView(ScrollView, can_focus=True):
         else:  # scrolled back, or a backdated entry sorted in above the last row
             self.refresh()
         if following and height and shown == top + height:
-            self.call_after_refresh(self._turn_page)  # the last line is used: turn once painted
+            # The last line is used: turn the page a moment after this frame, which Textual's
+            # output thread must first get to write; the turn repaints the whole pane.
+            self.set_timer(PAGE_TURN_AFTER, self._turn_page)
 
     def make_room(self) -> None:
         """About to take entries: following a pane whose last line is in use, turn the page
