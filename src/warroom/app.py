@@ -8,9 +8,13 @@ runs in workers, never here.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import gc
+import heapq
+import itertools
 import threading
-import tomllib
+import time
+from typing import Callable
 
 from rich.text import Text
 from textual import on
@@ -24,14 +28,16 @@ from .events import ENTRY_KINDS, Event, label, summary
 from .locations import config_dir, data_dir
 from .room import Room, RoomError
 from .text import compile_patterns
-from .times import TimeError, hhmm, stamp
+from .times import TimeError, hhmm, stamp, to_datetime
 from .ui.commands import ACTIONS, bindings
-from .ui.entry import QuickEntry
+from .ui.entry import QuickEntry, SafeInput
 from .ui.keybar import KeyBar
 from .ui.panels import ClocksPanel, FollowUpPanel, IncidentHeader, Roster, StatusBar
 from .ui.timeline import TimelineView
 
 ALERT_WINDOW_MS = 90_000
+TYPED_ONTO_S = 1.0  # keys this soon after an entry comes back were meant for the next one
+TOLD_ONE_BY_ONE = 3  # more alerts than this in one tick are told (and rung) as one
 KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
 
 
@@ -40,14 +46,52 @@ def _palette():
     return WarroomCommands
 
 
-def load_keymap() -> dict[str, str]:
-    """``[keys]`` from config.toml: action id -> key. A broken file is ignored, not fatal."""
+def load_keymap(warn: Callable[[str], None] | None = None) -> dict[str, str]:
+    """``[keys]`` from config.toml: action id -> key.
+
+    A broken file costs the console nothing but the custom keys: ``warn`` is told why (one
+    line naming the file) and the defaults apply. Posting, which needs the file's secrets,
+    refuses the same file instead (comms_config)."""
+    from .tomlfile import TomlFileError, load
+
     path = config_dir() / "config.toml"
     try:
-        keys = tomllib.loads(path.read_text(encoding="utf-8")).get("keys", {})
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        keys = load(path).get("keys", {}) if path.is_file() else {}
+        if not isinstance(keys, dict):
+            raise TomlFileError(path, f"keys: expected a table, got {type(keys).__name__}")
+    except (TomlFileError, OSError) as exc:
+        if warn is not None:
+            warn(f"{exc}; [keys] ignored, the default keys apply")
         return {}
-    return {k: v for k, v in keys.items() if isinstance(v, str)} if isinstance(keys, dict) else {}
+    return {k: v for k, v in keys.items() if isinstance(v, str)}
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    """A few names of a long list: "a, b, c and 7 more"."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+class Unsaved(str):
+    """An entry whose commit failed: the line as typed, and what it keeps when tried again.
+
+    The line is read again as at the moment it was typed: ``-5m`` keeps its backdate, a
+    plain entry the time it was typed, an edited one the same. ``event`` is its last draft."""
+
+    def __new__(cls, value: str, seq: int, kind: str, now_ms: int, plain_ms: int, event: Event,
+                reason: str = "") -> "Unsaved":
+        self = super().__new__(cls, value)
+        self.seq, self.kind, self.now_ms, self.plain_ms = seq, kind, now_ms, plain_ms
+        self.event, self.reason = event, reason
+        return self
+
+    @property
+    def occurred_ms(self) -> int:
+        return self.event.occurred_ms
+
+    def retyped(self, value: str, event: Event | None = None, reason: str | None = None) -> "Unsaved":
+        return Unsaved(value, self.seq, self.kind, self.now_ms, self.plain_ms, event or self.event,
+                       self.reason if reason is None else reason)
 
 
 class ConsoleScreen(Screen):
@@ -65,8 +109,12 @@ class WarroomApp(App):
         self.room, self.sync = room, sync
         self.clock = clock or room.clock
         self.incident_id: str | None = None
-        self.keymap = load_keymap() if keymap is None else keymap
+        self.keymap = keymap if keymap is not None else load_keymap(  # shown once the screen is up
+            lambda text: self.notify(text, title="config.toml", severity="warning", timeout=20, markup=False))
         self._alerted: set[tuple] = set()
+        self._due: list[tuple[int, str]] = []  # heap: (when an alert can next ring, incident)
+        self._due_at: dict[str, int] = {}  # incident -> the moment of its live heap entry
+        self._declared_elsewhere: list[Event] = []  # told at the next tick, all at once
         self._kind_filter = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ui_thread: int | None = None
@@ -75,8 +123,16 @@ class WarroomApp(App):
         self.runbooks: dict = {}  # id -> Runbook, bound to their keys after the first frame
         self._pending_drill = None
         self._collecting = False
-        self.unsaved: list[str] = []  # entries whose commit failed and were not given back yet
-        self._drafts: list[tuple[Event, str]] = []  # typed, shown, not yet handed to the writer
+        # Entries whose commit failed, oldest typed first, apart from the one back in the
+        # entry line (``_given_back``); ``warroom`` prints what is left at exit.
+        self.unsaved: list[Unsaved] = []
+        self._unsaved_lock = threading.Lock()  # failures arrive on the writer thread
+        self._given_back: Unsaved | None = None
+        self._given_back_line: QuickEntry | None = None
+        self._given_back_at = 0.0
+
+        self._typed = itertools.count()
+        self._drafts: list[tuple[Event, Unsaved]] = []  # typed, shown, not yet handed to the writer
 
     def on_load(self) -> None:
         # The first frame allocates a few hundred thousand objects that all live on (styles,
@@ -112,10 +168,13 @@ class WarroomApp(App):
         if self.keymap:
             self.set_keymap(self.keymap)
         self.query_one(KeyBar).show_keys(self.key_for)
-        incidents = self.room.incidents()
-        open_ = [s for s in incidents if self.room.is_open(s)]
-        pick = open_[-1] if open_ else (incidents[-1] if incidents else None)
-        self.show_incident(pick.id if pick else None)
+        # the newest open incident, else the newest: nothing else is folded to start
+        open_ = self.room.open_ids()
+        shown = open_ or self.room.log.incident_ids()[-1:]
+        self.show_incident(shown[-1] if shown else None)
+        now = self.clock()
+        for incident_id in open_:
+            self._recheck(incident_id, now)
         self.room.subscribe(self._on_events)
         self._next_second()
         self.query_one(TimelineView).focus()
@@ -160,6 +219,11 @@ class WarroomApp(App):
     def on_unmount(self) -> None:
         self._write_drafts()
         self.room.flush()  # every entry typed is on disk (or in self.unsaved) before we go
+        if self._given_back is not None:  # still in the entry line, maybe edited: kept too
+            back, self._given_back = self._given_back, None
+            value = self._given_back_line.value.strip()  # the widget outlives its screen
+            self._keep(back.retyped(value) if value else back)
+
         self.room.unsubscribe(self._on_events)
         if self.sync is not None:
             self.sync.stop()
@@ -237,26 +301,86 @@ class WarroomApp(App):
         self._alert()
 
     def _alert(self) -> None:
-        """Ring once when an update falls due or an escalation step arrives, for every open incident."""
+        """Ring once when an update falls due or an escalation step arrives, in any open incident.
+
+        Only incidents whose next alert moment has come are looked at: each check leaves the
+        moment of its incident's next alert, and a change to an incident asks for a check of
+        its own (``_apply``), so an idle tick costs the same at 5,000 incidents as at one."""
         now = self.clock()
-        for state in self.room.incidents(wait=False):
-            policy = self.room.policy_for(state)
-            if clocks.is_resolved(state, policy):
-                continue
-            update = clocks.next_update(state, policy)
-            if update and update.overdue(now) and (state.id, "update", update.due_ms) not in self._alerted:
+        alerts: list[tuple[str, str, str, str, str]] = []  # (kind, incident title, title, message, severity)
+        while self._due and self._due[0][0] <= now:
+            when, incident_id = heapq.heappop(self._due)
+            if self._due_at.get(incident_id) != when:
+                continue  # a later check of the same incident took its place
+            del self._due_at[incident_id]
+            if self.room.is_open_id(incident_id):
+                nxt = self._check(self.room.state(incident_id, wait=False), now, alerts)
+                if nxt is not None:
+                    self._recheck(incident_id, nxt)
+        declared, self._declared_elsewhere = self._declared_elsewhere, []
+        self._tell(alerts, declared)
+
+    def _recheck(self, incident_id: str, when: int | None = None) -> None:
+        """Have the alert check look at an incident at ``when`` (by default, the next tick)."""
+        when = self.clock() if when is None else when
+        self._due_at[incident_id] = when
+        heapq.heappush(self._due, (when, incident_id))
+        if len(self._due) > 2 * len(self._due_at) + 64:  # mostly replaced entries: drop them
+            self._due = [(at, i) for i, at in self._due_at.items()]
+            heapq.heapify(self._due)
+
+    def _check(self, state, now: int, alerts: list) -> int | None:
+        """Add the alerts due in one incident; return when its next one can be due, if ever."""
+        policy = self.room.policy_for(state)
+        if clocks.is_resolved(state, policy):
+            return None
+        moments = []
+        update = clocks.next_update(state, policy)
+        if update and (state.id, "update", update.due_ms) not in self._alerted:
+            if update.overdue(now):
                 self._alerted.add((state.id, "update", update.due_ms))
+                alerts.append(("update", state.title, "Update overdue",
+                               f"{state.severity} {state.title}: status update overdue since "
+                               f"{hhmm(update.due_ms)} UTC — m to draft it, u once it is out", "error"))
+            else:
+                moments.append(update.due_ms + 1)
+        for step in clocks.escalation_steps(state, policy):  # in time order
+            if step.at_ms > now:
+                moments.append(step.at_ms)
+                break
+            key = (state.id, "escalation", step.track, step.after_minutes, step.at_ms)
+            if key not in self._alerted and now - step.at_ms <= ALERT_WINDOW_MS and step.after_minutes:
+                self._alerted.add(key)
+                alerts.append(("escalation", state.title, "Escalate",
+                               f"{state.title}: engage {step.notify} now ({step.track})", "warning"))
+        return min(moments, default=None)
+
+    def _tell(self, alerts: list, declared: list[Event]) -> None:
+        """Notify a tick's alerts and the incidents declared elsewhere since the last one: one
+        by one when they are few, else summed up in one notification (and one bell), so a
+        catch-up of thousands of incidents is not thousands of notifications."""
+        if len(alerts) <= TOLD_ONE_BY_ONE:
+            for _, _, title, message, severity in alerts:
                 self.bell()
-                self.notify(f"{state.severity} {state.title}: status update overdue since "
-                            f"{hhmm(update.due_ms)} UTC — m to draft it, u once it is out",
-                            title="Update overdue", severity="error", timeout=15, markup=False)
-            for step in clocks.engaged(state, policy, now):
-                key = (state.id, "escalation", step.track, step.after_minutes, step.at_ms)
-                if key not in self._alerted and now - step.at_ms <= ALERT_WINDOW_MS and step.after_minutes:
-                    self._alerted.add(key)
-                    self.bell()
-                    self.notify(f"{state.title}: engage {step.notify} now ({step.track})",
-                                title="Escalate", severity="warning", timeout=15, markup=False)
+                self.notify(message, title=title, severity=severity, timeout=15, markup=False)
+        else:
+            self.bell()
+            lines = []
+            for kind, what in (("update", "status updates overdue"), ("escalation", "escalation steps due")):
+                names = [a[1] for a in alerts if a[0] == kind]
+                if names:
+                    lines.append(f"{what}: {len(names)} ({_some(names)})")
+            self.notify("\n".join(lines) + "\nx to switch", title=f"{len(alerts)} alerts",
+                        severity="error" if any(a[0] == "update" for a in alerts) else "warning",
+                        timeout=15, markup=False)
+        if 0 < len(declared) <= TOLD_ONE_BY_ONE:
+            for event in declared:
+                self.notify(f"{event.payload['severity']} {event.payload['title']} declared by "
+                            f"{event.author} — x to switch", title="New incident", markup=False)
+        elif declared:
+            self.notify(f"{len(declared)} incidents declared elsewhere "
+                        f"({_some([e.payload['title'] for e in declared])}) — x to switch",
+                        title="New incidents", markup=False)
 
     # -- events from anywhere -------------------------------------------------------------
     def _on_events(self, events: list[Event]) -> None:
@@ -283,8 +407,10 @@ class WarroomApp(App):
                 if self.incident_id is None:
                     self.show_incident(event.incident_id)
                 elif event.origin != self.room.origin:
-                    self.notify(f"{event.payload['severity']} {event.payload['title']} declared by "
-                                f"{event.author} — x to switch", title="New incident", markup=False)
+                    self._declared_elsewhere.append(event)
+        for incident_id in {e.incident_id for e in events if e.kind != "entry"}:
+            if self.room.is_open_id(incident_id):
+                self._recheck(incident_id)  # its clocks may have moved: checked at the next tick
         if all(e.kind == "entry" for e in events):
             self._show_status(self.state)  # entries move only the timeline and its count
         else:
@@ -492,22 +618,30 @@ class WarroomApp(App):
             self._do(self.room.acknowledge, self.incident_id)
 
     def action_switch(self) -> None:
-        from .ui.dialogs import PickScreen
+        """Pick an incident: the open ones first, then the rest, newest first; listed a page
+        at a time and narrowed as you type (id, title, slug, service, severity)."""
+        from .ui.dialogs import FilterPickScreen
 
-        incidents = self.room.incidents()
-        if not incidents:
+        if self.incident_id is None:  # one is shown as soon as there is any
             self.notify("No incidents yet: press D to declare one.", severity="warning")
             return
-        incidents.sort(key=lambda s: (not self.room.is_open(s), -(s.declared_ms or 0)))
-        options = [(s.id, f"{s.severity} {s.status:<13} {s.title}  ({s.id}){'  DRILL' if s.drill else ''}")
-                   for s in incidents]
-        self.push_screen(PickScreen("Switch incident", options, self.incident_id),
+        self.push_screen(FilterPickScreen("Switch incident", self._switch_order, self._switch_label,
+                                          self.incident_id, noun="incident"),
                          lambda ref: ref and self.show_incident(ref))
+
+    def _switch_order(self, text: str) -> list[str]:
+        newest_first = self.room.log.incident_ids(matching=text)[::-1]
+        is_open = self.room.is_open_id
+        return [i for i in newest_first if is_open(i)] + [i for i in newest_first if not is_open(i)]
+
+    def _switch_label(self, incident_id: str) -> str:
+        s = self.room.state(incident_id, wait=False)  # folded here, only once its line is listed
+        return f"{s.severity} {s.status:<13} {s.title}  ({s.id}){'  DRILL' if s.drill else ''}"
 
     def action_filter_text(self) -> None:
         box = self._filter_box()
         if box is None:
-            box = Input(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter", compact=True)
+            box = SafeInput(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter", compact=True)
             self.mount(box, after=self.query_one(StatusBar))
         self._filtering(box, True)
         box.focus()
@@ -558,25 +692,40 @@ class WarroomApp(App):
         """The scribe's hot path: the entry is on screen in the next frame, and its commit
         follows on the writer thread once that frame is painted (see write_behind.py)."""
         entry = self.query_one(QuickEntry)
-        if not value.strip() or not self._need_incident():
+        back = self._given_back  # an entry the disk refused, tried again as it was typed
+        if not value.strip():
+            if back is None and self.unsaved:
+                self._offer_given_back(entry)  # Enter on the empty line: the oldest one comes back
+            return
+        if back is None and not self._need_incident():
             return
         from .quick_entry import parse
 
+        now = back.now_ms if back else self.clock()
         try:
-            at, kind, text = parse(value, entry.kind, self.clock())
+            at, kind, text = parse(value, back.kind if back else entry.kind, now)
         except TimeError as exc:
             self.notify(str(exc), title="Entry kept, not added", severity="error", markup=False)
             return
-        event = self._do(self.room.draft_note, self.incident_id, text, kind, at)
+        if back is not None:
+            event = self._do(self.room.draft_note, back.event.incident_id, text, kind,
+                             back.plain_ms if at is None else at)
+        else:
+            event = self._do(self.room.draft_note, self.incident_id, text, kind, at)
         if event is None:
             return
+        typed = back.retyped(value, event) if back is not None else Unsaved(
+            value, next(self._typed), entry.kind, now, event.occurred_ms if at is None else now, event)
         with self.prevent(Input.Changed):  # nobody listens, and it would bubble through every container
             entry.value = ""
         if self.query_one(TimelineView).add_pending(event):
             self._show_status(self.state)
-        self._drafts.append((event, value))
+        self._drafts.append((event, typed))
         if len(self._drafts) == 1:
             self.call_after_refresh(self._write_drafts)
+        if back is not None:
+            self._given_back = None
+            self._offer_given_back(entry, asked=True)  # the next refused one, if any
 
     def _write_drafts(self) -> None:
         """Hand the entries typed since the last frame to the writer once that frame is on
@@ -584,28 +733,84 @@ class WarroomApp(App):
         those turns land in the middle of painting the entry, and on a busy machine each can
         cost the UI thread an OS scheduling delay."""
         drafts, self._drafts = self._drafts, []
-        for event, value in drafts:
-            self.room.write_behind(event, lambda events, exc, value=value: self._not_saved(value, events, exc))
+        for event, typed in drafts:
+            self.room.write_behind(event, lambda events, exc, typed=typed: self._not_saved(typed, events, exc))
 
-    def _not_saved(self, value: str, events: list[Event], exc: Exception) -> None:
-        """A write-behind commit failed (on the writer thread): the text goes back to the
-        entry line, or stays listed to be printed at exit if the console is closing."""
-        self.unsaved.append(value)
+    def _not_saved(self, typed: Unsaved, events: list[Event], exc: Exception) -> None:
+        """A write-behind commit failed (on the writer thread): the entry joins the refused
+        ones, in the order typed. The oldest comes back to the entry line when that is empty;
+        the rest wait their turn, or are printed at exit if the console is closing."""
+        failed = typed.retyped(typed, reason=str(exc).removeprefix(f"{self.room.log.path}: "))
+        self._keep(failed)
 
         def give_back() -> None:
             if not self.is_running:
                 return
             self.query_one(TimelineView).drop_pending({e.event_id for e in events})
-            entry = self.query_one(QuickEntry)
-            if not entry.value:
-                entry.value = value
-                self.unsaved.remove(value)
+            self._offer_given_back(self.query_one(QuickEntry))
+            if self._given_back is not None and self._given_back.seq == failed.seq:
                 told = f"{exc}. The entry is back in the entry line: Enter tries again."
             else:
-                told = f"{exc}. Not saved: {value!r} (printed again when warroom quits)."
+                told = (f"{exc}. Not saved: {str(failed)!r} (printed again when warroom quits); "
+                        "Enter on the empty entry line brings it back.")
             self.notify(told, title="Entry not saved", severity="error", timeout=30, markup=False)
             self._show_status(self.state)
         self._from_any_thread(give_back)
+
+    def _keep(self, entry: Unsaved) -> None:
+        with self._unsaved_lock:
+            bisect.insort(self.unsaved, entry, key=lambda u: u.seq)
+
+    def _offer_given_back(self, entry: QuickEntry, asked: bool = False) -> None:
+        """Put the oldest refused entry back in the entry line, if that line is free."""
+        if self._given_back is None and not entry.value:
+            with self._unsaved_lock:
+                back = self.unsaved.pop(0) if self.unsaved else None
+            if back is not None:
+                self._given_back, self._given_back_line = back, entry
+
+                self._given_back_at = float("-inf") if asked else time.monotonic()
+                with self.prevent(Input.Changed):
+                    entry.value = back
+                entry.cursor_position = len(back)
+        self._show_given_back(entry)
+
+    def _show_given_back(self, entry: QuickEntry) -> None:
+        """Under the entry line: why the entry in it is back, when it goes in, how many wait."""
+        back, waiting = self._given_back, len(self.unsaved)
+        if back is not None:
+            more = f" · {waiting} more waiting" if waiting else ""
+            line = (f"not saved ({back.reason}) · Enter tries again, at "
+                    f"{to_datetime(back.occurred_ms):%H:%M:%S} UTC{more}")
+        elif waiting:
+            line = f"{waiting} not saved · Enter on the empty line brings {'it' if waiting == 1 else 'the oldest'} back"
+        else:
+            line = None
+        entry.border_subtitle = Text(line) if line else None
+
+    @on(Input.Changed, "#entry")
+    def _typed_onto(self) -> None:
+        """An entry given back steps aside, whole, when the line is cleared, or when keys land
+        on it at once: those were meant for the next entry (the scribe typed on without
+        looking), and start a line of their own rather than merging the two."""
+        back = self._given_back
+        if back is None:
+            return
+        entry = self.query_one(QuickEntry)
+        value = entry.value
+        if value:
+            if (value == back or time.monotonic() - self._given_back_at > TYPED_ONTO_S
+                    or not (value.startswith(back) or value.endswith(back))):
+                return  # an edit: it goes in at the entry's own time
+            typed = value[len(back):] if value.startswith(back) else value[:-len(back)]
+            with self.prevent(Input.Changed):
+                entry.value = typed
+            entry.cursor_position = len(typed)
+        self._given_back = None
+        self._keep(back)
+        self._show_given_back(entry)
+
+
 
     def on_descendant_focus(self, event) -> None:
         if isinstance(event.widget, QuickEntry):

@@ -31,6 +31,9 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 # Modules that add their own commands with @command (kept small: they import lazily).
 EXTENSIONS = ("sync_cli", "diag_cli", "comms_cli")
+# Commands that only read the log: they never create it, and a --db naming no file is refused.
+READ_ONLY = frozenset({"list", "show", "timeline", "postmortem", "report", "template", "templates",
+                       "followup", "policies", "runbooks", "diag"})
 
 
 def command(name: str, help: str, setup: Callable = lambda p: None):
@@ -41,11 +44,17 @@ def command(name: str, help: str, setup: Callable = lambda p: None):
 
 
 class Context:
-    """What a command needs, opened lazily so ``--help`` and the console start fast."""
+    """What a command needs, opened lazily so ``--help`` and the console start fast.
+
+    The log file is made only by a command that may write; if that command ends having
+    recorded nothing (refused, or nothing to do), the file it made is removed again, so a
+    typo in a command or a ``--db`` path leaves nothing behind.
+    """
 
     def __init__(self, args: argparse.Namespace, clock: Callable[[], int] = now_ms) -> None:
         self.args, self.clock = args, clock
         self._room = None
+        self._made_log = False
 
     @property
     def user(self) -> str:
@@ -60,14 +69,48 @@ class Context:
     @property
     def room(self):
         if self._room is None:
-            from .local_log import LocalLog
             from .policy import load_policy
             from .room import Room
 
-            log = LocalLog(self.db_path)
+            # the policy first: a bad one is refused before any file is made
             policy = load_policy(self.args.policy or os.environ.get("WARROOM_POLICY"))
-            self._room = Room(log, self.user, policy, clock=self.clock)
+            self._room = Room(self._open_log(), self.user, policy, clock=self.clock)
         return self._room
+
+    def _open_log(self):
+        from .local_log import LocalLog, NoLogError
+
+        path = self.db_path
+        if self.args.command in READ_ONLY:
+            try:
+                return LocalLog(path, create=False)
+            except NoLogError:
+                if getattr(self.args, "db", None):
+                    raise
+                return LocalLog(":memory:")  # the default log, not made yet: nothing recorded
+        self._made_log = not os.path.lexists(path)
+        return LocalLog(path)
+
+    def close(self) -> None:
+        """Remove the log file this command made if nothing was recorded in it."""
+        if self._room is None or not self._made_log:
+            return
+        log = self._room.log
+        try:
+            unused = log.last_seq() == 0 and log.outbox_size() == 0
+        except sqlite3.Error:
+            return
+        if not unused:
+            return
+        self._room.close()
+        self._room = None
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(f"{log.path}{suffix}")
+            except FileNotFoundError:
+                pass
+            except OSError:
+                break
 
     def time(self, text: str | None) -> int | None:
         if text is None:
@@ -307,6 +350,17 @@ def _policies(ctx: Context, args) -> int:
     return 0
 
 
+def need_terminal() -> None:
+    """The console draws on a terminal and reads keys from one; on a pipe it would paint
+    escape codes into it, flat out, for as long as nobody stops it."""
+    try:
+        ok = os.isatty(sys.stdin.fileno()) and os.isatty(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # closed, detached or replaced streams
+        ok = False
+    if not ok:
+        raise CliError("the console needs a terminal (stdin and stdout); use the CLI commands for scripts")
+
+
 def _console(ctx: Context) -> int:
     # Textual paints at most TEXTUAL_FPS frames a second (60 unless set), and after a frame
     # waits one to two intervals before the next: at 1000 an entry typed as the clocks repaint
@@ -321,12 +375,21 @@ def _console(ctx: Context) -> int:
     from .app import WarroomApp
     from .sync_cli import engine_for
 
-    ctx.room.incidents()  # a damaged log is reported here, before the screen is taken over
+    ctx.room.open_ids()  # a damaged log is reported here, before the screen is taken over
+    try:
+        need_terminal()  # and a pipe, before anything is drawn into it
+    except CliError:
+        ctx.close()  # a log made only for this is not left behind
+        raise
     app = WarroomApp(ctx.room, sync=engine_for(ctx))  # the app starts and stops the engine
     app.run()
-    for text in app.unsaved:  # commits that failed as the console closed: the words stay
-        print(f"warroom: entry not saved: {text}", file=sys.stderr)
+    from .text import strip_controls
+
+    for text in app.unsaved:  # commits that failed as the console closed: the words stay, in order typed
+        print(f"warroom: entry not saved: {strip_controls(text)} (occurred {stamp(text.occurred_ms)} UTC)",
+              file=sys.stderr)
     return app.return_code or (2 if app.unsaved else 0)
+
 
 
 def _join_negative_times(argv: list[str]) -> list[str]:
@@ -353,7 +416,10 @@ def main(argv: list[str] | None = None, clock: Callable[[], int] = now_ms) -> in
     try:
         if args.command is None:
             return _console(ctx)
-        code = COMMANDS[args.command].run(ctx, args)
+        try:
+            code = COMMANDS[args.command].run(ctx, args)
+        finally:
+            ctx.close()
         if code == 0 and args.command != "sync":
             from .sync_cli import push_after_command
 

@@ -71,11 +71,17 @@ def _post_opts(p):
 
 @command("post", "post an update to slack, statuspage or pagerduty and record it", _post_opts)
 def _post(ctx: Context, args) -> int:
-    from .posting import PostError, deliver
+    from .posting import DrillRefused, PostError, deliver, refuse_drill
     from .comms_config import ConfigError
     from .templates import TemplateError, render_for
 
     state = _incident(ctx)
+    if not args.dry_run:
+        try:
+            refuse_drill(state)  # before the text is even read: a rehearsal posts nowhere
+        except DrillRefused as exc:
+            raise CliError(str(exc)) from None
+
     if args.text is not None:
         text = sys.stdin.read() if args.text == "-" else args.text
     else:

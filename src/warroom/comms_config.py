@@ -17,20 +17,23 @@ too, for proxies, on-prem installs and the loopback servers of the tests.
     routing_key = "..."
     base_url = "https://events.pagerduty.com"
     [http]
-    timeout = 10          # seconds to wait for a reply
-    retries = 3           # extra attempts on 429/5xx or a failed connection
-    max_retry_wait = 30   # longest Retry-After honoured, in seconds
+    timeout = 10          # seconds to wait for a reply (above 0, at most 300)
+    retries = 3           # extra attempts on 429/5xx or a failed connection (0 to 10)
+    max_retry_wait = 30   # longest Retry-After honoured, in seconds (above 0, at most 600)
+
+A broken file or an unusable value stops posting with one line naming the file (or the
+variable) and the field; the console's ``[keys]`` table, read elsewhere, is skipped instead.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
-from . import locations
+from . import locations, tomlfile
 
 _ENV = {
     "slack_webhook": "WARROOM_SLACK_WEBHOOK_URL",
@@ -57,6 +60,9 @@ _TOML = {
     "max_wait": ("http", "max_retry_wait"),
 }
 SECRET = ("slack_webhook", "statuspage_key", "pagerduty_key")
+# Upper bounds: a wait the person at the keyboard would sit through, not an accident of typing.
+_SECONDS = {"timeout": 300.0, "max_wait": 600.0}
+MAX_RETRIES = 10
 
 
 class ConfigError(ValueError):
@@ -99,30 +105,37 @@ class Settings:
 
 def _convert(name: str, value, where: str):
     default = getattr(Settings, name)
+    if name in _SECONDS:
+        expected = f"a number of seconds above 0 and at most {_SECONDS[name]:g}"
+    elif name == "retries":
+        expected = f"a whole number from 0 to {MAX_RETRIES}"
+    else:
+        expected = "a list of strings" if isinstance(default, tuple) else "a string"
     try:
+        if isinstance(value, bool):
+            raise ValueError
         if name == "statuspage_components":
             if isinstance(value, str):
                 return tuple(v.strip() for v in value.split(",") if v.strip())
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 return tuple(value)
             raise ValueError
-        if isinstance(default, float):
-            number = float(value)
-            if number <= 0:
+        if name in _SECONDS:
+            number = float(value.strip() if isinstance(value, str) else value)
+            if not (math.isfinite(number) and 0 < number <= _SECONDS[name]):
                 raise ValueError
             return number
-        if isinstance(default, int):
-            number = int(value)
-            if number < 0 or isinstance(value, bool):
+        if name == "retries":
+            number = int(value.strip() if isinstance(value, str) else value)
+            if isinstance(value, float) or not 0 <= number <= MAX_RETRIES:
                 raise ValueError
             return number
         if not isinstance(value, str):
             raise ValueError
         return value.strip()
-    except (TypeError, ValueError):
-        kind = type(default).__name__ if not isinstance(default, tuple) else "list of strings"
-        shown = "***" if name in SECRET else repr(value)
-        raise ConfigError(f"{where}: expected a {kind}, got {shown}") from None
+    except (TypeError, ValueError, OverflowError):
+        shown = "***" if name in SECRET else tomlfile.shown(value)
+        raise ConfigError(f"{where}: expected {expected}, got {shown}") from None
 
 
 def config_path() -> Path:
@@ -134,17 +147,16 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     env = os.environ if env is None else env
     path = path or config_path()
     values: dict = {}
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for name, (table, key) in _TOML.items():
-            section = data.get(table)
-            if isinstance(section, dict) and key in section:
-                values[name] = _convert(name, section[key], f"{path}: {table}.{key}")
+    try:
+        data = tomlfile.load(path) if path.is_file() else {}
+    except tomlfile.TomlFileError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:  # is_file() on a folder that cannot be searched
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    for name, (table, key) in _TOML.items():
+        section = data.get(table)
+        if isinstance(section, dict) and key in section:
+            values[name] = _convert(name, section[key], f"{path}: {table}.{key}")
     for name, var in _ENV.items():
         if env.get(var):
             values[name] = _convert(name, env[var], var)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .cli import CliError, Context, command
+from .cli import CliError, Context, command, need_terminal
 
 
 def _diag_opts(p):
@@ -98,7 +98,10 @@ def _drill(ctx: Context, args) -> int:
         return 0
     if args.scenario not in scenarios:
         raise CliError(f"no drill scenario {args.scenario!r} (available: {', '.join(sorted(scenarios))})")
+    if not args.no_console:
+        need_terminal()  # refused before the drill incident is declared
     drill = start_drill(ctx.room, scenarios[args.scenario], at=ctx.time(args.at))
+
     print(drill.incident_id)
     if args.no_console:
         return 0

@@ -8,11 +8,11 @@ Scenario files live in ``runbooks/drills/*.toml`` and the user's ``runbooks/dril
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from . import tomlfile
 from .locations import data_dir, user_runbook_dir
 from .runbooks import RunbookError
 
@@ -40,6 +40,9 @@ def parse_scenario(data: dict, path: Path) -> Scenario:
     for name in ("title", "severity"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise RunbookError(path, name, "required string missing")
+    for name in ("description", "service", "impact", "runbook"):
+        if not isinstance(data.get(name, ""), str):
+            raise RunbookError(path, name, f"should be a string, got {type(data[name]).__name__}")
     panes = {}
     for name in PANE_TABLES:
         spec = data.get(name)
@@ -67,9 +70,9 @@ def load_scenarios() -> tuple[dict[str, Scenario], list[RunbookError]]:
     for folder in scenario_dirs():
         for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
             try:
-                found[path.stem] = parse_scenario(tomllib.loads(path.read_text(encoding="utf-8")), path)
-            except tomllib.TOMLDecodeError as exc:
-                errors.append(RunbookError(path, "", f"not valid TOML: {exc}"))
+                found[path.stem] = parse_scenario(tomlfile.load(path), path)
+            except tomlfile.TomlFileError as exc:
+                errors.append(RunbookError(path, "", exc.reason))
             except RunbookError as exc:
                 errors.append(exc)
     return found, errors

@@ -6,13 +6,14 @@ arriving from elsewhere is checked by :func:`from_wire` before it is believed.
 """
 
 import json
+import re
 # Annotations are not postponed here: typing compiles each string annotation of a
 # NamedTuple when the module is imported, and these load as the console starts.
 from typing import Any, NamedTuple
 
 from .ids import parse_hlc
-from .text import clean, one_line
-from .times import iso, parse_time, TimeError
+from .text import clean, clean_name, one_line
+from .times import FUTURE_SLACK_MS, in_range, iso, parse_time, TimeError
 
 MAX_EVENT_BYTES = 64 * 1024
 ENTRY_KINDS = ("note", "decision", "action", "hypothesis", "observation")
@@ -53,6 +54,14 @@ LWW_KINDS = ("severity", "status", "role", "field")
 
 class EventError(ValueError):
     """An event that cannot be accepted, with the reason."""
+
+
+class EarlyEventError(EventError):
+    """A well-formed event dated later than the store's clock allows, yet: ``dated_ms``."""
+
+    def __init__(self, message: str, dated_ms: int) -> None:
+        super().__init__(message)
+        self.dated_ms = dated_ms
 
 
 class Event(NamedTuple):
@@ -103,29 +112,63 @@ def validate_payload(kind: str, payload: Any) -> dict[str, Any]:
         raise EventError(f"{kind}: unexpected field(s) {', '.join(sorted(unknown))}")
     if kind == "entry" and payload["kind"] not in ENTRY_KINDS:
         raise EventError(f"entry: unknown entry kind {payload['kind']!r}")
+    if kind == "action_item" and payload.get("due"):
+        try:
+            parse_time(payload["due"] + ("T23:59:59Z" if len(payload["due"]) == 10 else ""), 0)
+        except TimeError:
+            raise EventError(f"action_item: unreadable or out-of-range due date {payload['due'][:40]!r}") from None
     return {k: clean(v) if isinstance(v, str) else v for k, v in payload.items()}
 
 
 _WIRE_FIELDS = ("event_id", "incident_id", "kind", "payload", "author", "role",
                 "occurred_at", "recorded_at", "hlc", "origin")
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,80}$")  # event, incident and origin ids as warroom makes them
+_NAME_MAX = 200  # author and role: a name, not a text
+_POLICY_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")
 
 
-def from_wire(data: bytes | str | dict) -> Event:
-    """Parse and validate an event from another terminal; raise EventError with the reason."""
+def is_policy_name(name: str) -> bool:
+    """A policy named by an event is looked up by name among the known ones, never opened
+    as a path: no separators, no ``.toml`` (which ``load_policy`` would take for a file)."""
+    return bool(_POLICY_NAME.match(name)) and not name.lower().endswith(".toml")
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_size(event: Event) -> None:
+    """Refuse an event too big for the store, where it is made: every peer would quarantine it."""
+    size = len(event.to_json().encode("utf-8"))
+    if size > MAX_EVENT_BYTES:
+        raise EventError(f"{event.kind} is {size:,} bytes, over the {MAX_EVENT_BYTES:,}-byte limit "
+                         "of one event: split it")
+
+
+def from_wire(data: bytes | str | dict, not_after: int | None = None) -> Event:
+    """Parse and validate an event from another terminal; raise EventError with the reason.
+
+    Anything that is not exactly an event warroom would write is refused: over-deep or
+    over-long JSON, non-finite numbers, stamps and times out of range or later than
+    ``not_after`` (the store's clock plus the slack local input gets), a policy given as a path."""
     if isinstance(data, (bytes, bytearray)):
         if len(data) > MAX_EVENT_BYTES:
             raise EventError(f"event is {len(data)} bytes, over the {MAX_EVENT_BYTES} byte cap")
         try:
-            data = data.decode("utf-8")
+            data = bytes(data).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise EventError(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
     if isinstance(data, str):
-        if len(data.encode("utf-8")) > MAX_EVENT_BYTES:
+        if len(data.encode("utf-8", "surrogatepass")) > MAX_EVENT_BYTES:
             raise EventError(f"event is over the {MAX_EVENT_BYTES} byte cap")
         try:
-            data = json.loads(data)
+            data = json.loads(data, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise EventError(f"not JSON: {exc.msg}") from None
+        except RecursionError:
+            raise EventError("not JSON warroom writes: nested too deeply") from None
+        except ValueError as exc:  # a number too long to read, NaN, Infinity
+            raise EventError(f"not JSON warroom writes: {str(exc)[:80]}") from None
     if not isinstance(data, dict):
         raise EventError("event is not a JSON object")
     missing = [name for name in _WIRE_FIELDS if name not in data]
@@ -134,19 +177,35 @@ def from_wire(data: bytes | str | dict) -> Event:
     for name in _WIRE_FIELDS:
         if name != "payload" and not isinstance(data[name], str):
             raise EventError(f"field {name!r} should be a string")
-    if not data["event_id"] or not data["incident_id"] or not data["hlc"]:
-        raise EventError("empty event_id, incident_id or hlc")
+    for name in ("event_id", "incident_id", "origin"):
+        if not _ID.match(data[name]):
+            raise EventError(f"field {name!r} is not an id")
+    if len(data["author"]) > _NAME_MAX or len(data["role"]) > _NAME_MAX:
+        raise EventError("author or role longer than a name")
     try:
-        occurred, recorded = parse_time(data["occurred_at"], 0), parse_time(data["recorded_at"], 0)
-        parse_hlc(data["hlc"])
+        occurred, recorded = _wire_time(data["occurred_at"]), _wire_time(data["recorded_at"])
+        hlc_ms = in_range(parse_hlc(data["hlc"])[0])
     except (TimeError, ValueError):
-        raise EventError("unreadable occurred_at, recorded_at or hlc") from None
+        raise EventError("unreadable or out-of-range occurred_at, recorded_at or hlc") from None
+    payload = validate_payload(data["kind"], data["payload"])
+    if data["kind"] == "declared" and not is_policy_name(payload["policy"]):
+        raise EventError("declared: policy must be a policy's name, not a path")
+    dated = max(occurred, recorded, hlc_ms)
+    if not_after is not None and dated > not_after:
+        raise EarlyEventError(f"dated {iso(dated)}, after the store's clock plus "
+                              f"{FUTURE_SLACK_MS // 1000}s: a clock far ahead, or a forged time", dated)
     return Event(
-        event_id=clean(data["event_id"]), incident_id=clean(data["incident_id"]), kind=data["kind"],
-        payload=validate_payload(data["kind"], data["payload"]),
-        author=clean(data["author"]), role=clean(data["role"]),
-        occurred_ms=occurred, recorded_ms=recorded, hlc=data["hlc"], origin=clean(data["origin"]),
+        event_id=data["event_id"], incident_id=data["incident_id"], kind=data["kind"],
+        payload=payload, author=clean_name(data["author"]), role=clean_name(data["role"]),
+        occurred_ms=occurred, recorded_ms=recorded, hlc=data["hlc"], origin=data["origin"],
     )
+
+
+def _wire_time(text: str) -> int:
+    """A time as warroom writes it (ISO 8601, UTC, within range); nothing relative."""
+    if not text[:1].isdigit() or len(text) > 40:
+        raise TimeError(text)
+    return parse_time(text, 0)
 
 
 def label(event: Event) -> str:

@@ -7,6 +7,7 @@ import re
 import threading
 
 _BASE32 = "0123456789abcdefghjkmnpqrstvwxyz"
+_HLC = re.compile(r"^(\d{15})\.(\d{6})$")
 
 
 def uuid7(ms: int) -> str:
@@ -44,7 +45,9 @@ class HybridClock:
     def __init__(self, wall, last: str | None = None) -> None:
         self._wall = wall
         self._lock = threading.Lock()
-        self._ms, self._counter = parse_hlc(last) if last else (0, 0)
+        self._ms, self._counter = 0, 0
+        if last:
+            self.observe(last)
 
     def now(self) -> str:
         with self._lock:
@@ -67,5 +70,8 @@ def format_hlc(ms: int, counter: int) -> str:
 
 
 def parse_hlc(stamp: str) -> tuple[int, int]:
-    ms, _, counter = stamp.partition(".")
-    return int(ms), int(counter or 0)
+    """``(wall_ms, counter)`` of a stamp; ValueError unless it is exactly one we would write."""
+    m = _HLC.match(stamp)
+    if m is None:
+        raise ValueError(f"not a clock stamp: {stamp[:40]!r}")
+    return int(m[1]), int(m[2])

@@ -8,7 +8,9 @@ sqlite-utils (≈60 ms to import) is loaded only to create or migrate the schema
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ from typing import Iterable, Iterator
 
 from .events import Event, label, summary
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the held table
 _COLUMNS = ("event_id", "incident_id", "kind", "label", "occurred_ms", "recorded_ms", "hlc",
             "origin", "author", "role", "summary", "payload")
 _INSERT = f"INSERT OR IGNORE INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
@@ -42,20 +44,64 @@ def log_error(path: Path, exc: sqlite3.Error) -> LogError:
     return LogError(f"{path}: local log error: {text}")
 
 
+class NoLogError(LogError):
+    """A reader was pointed at a log file that does not exist."""
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why the log at ``path`` (or the folder that would hold it) cannot be written, if it cannot."""
+    try:
+        there = path if path.exists() else next((p for p in path.absolute().parents if p.exists()), None)
+        if there is None:
+            return None
+        if os.statvfs(there).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+        folder = there if there.is_dir() else there.parent  # WAL puts two files beside the log
+        if not os.access(there, os.W_OK) or not os.access(folder, os.W_OK | os.X_OK):
+            return "permission denied"
+    except OSError as exc:
+        return "permission denied" if exc.errno in (errno.EACCES, errno.EPERM) else None
+    return None
+
+
 class LocalLog:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, create: bool = True) -> None:
+        """Open the log at ``path``, making it (and its folder) when ``create``.
+
+        Without ``create`` a missing file is a :class:`NoLogError` and is never made, even
+        by a race: sqlite is told ``mode=rw``. Such a reader also opens a log on a read-only
+        mount, where WAL cannot make its ``-shm`` file: as ``immutable`` when no ``-wal`` file
+        holds commits beyond the main file, else read-only through the files already there.
+        """
         self.path = Path(path)
         self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                        timeout=5.0)
+            if self.path.is_dir():
+                raise LogError(f"{self.path}: a folder, not a local log file")
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            elif not self.path.exists():
+                raise NoLogError(f"{self.path}: no local log there (check --db; "
+                                 "a command that records something creates it)")
+            target = self.path if create else self.path.absolute().as_uri() + "?mode=rw"
+            if not create and _unwritable(self.path) == "read-only file system":
+                wal = Path(f"{self.path}-wal").exists()
+                target = self.path.absolute().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1")
+            self.conn = sqlite3.connect(target, uri=not create, isolation_level=None,
+                                        check_same_thread=False, timeout=5.0)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            why = _unwritable(self.path) if "open" in str(exc) or "readonly" in str(exc) else None
+            if why:
+                raise LogError(f"{self.path}: cannot write the local log: {why}") from None
             raise log_error(self.path, exc) from None
         except OSError as exc:
+            why = {errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
+                   errno.EPERM: "permission denied"}.get(exc.errno) or _unwritable(self.path)
+            if why:
+                raise LogError(f"{self.path}: cannot write the local log: {why}") from None
             raise LogError(f"{self.path}: cannot open the local log: {exc.strerror}") from None
 
     def _migrate(self) -> None:
@@ -88,6 +134,9 @@ class LocalLog:
             db["quarantine"].create(
                 {"id": int, "received_ms": int, "source": str, "reason": str, "raw": bytes},
                 pk="id", if_not_exists=True)
+            # remote events dated beyond the store's clock + slack, waiting for their time
+            db["held"].create({"source": str, "stream": str, "sid": str, "dated_ms": int, "reason": str},
+                              pk="source", if_not_exists=True)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -139,10 +188,35 @@ class LocalLog:
         row = self.conn.execute(f"{_SELECT} WHERE event_id=?", (event_id,)).fetchone()
         return _event(row) if row else None
 
-    def incident_ids(self) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT incident_id FROM events WHERE kind='declared' ORDER BY occurred_ms, incident_id")
+    def incident_ids(self, matching: str = "") -> list[str]:
+        """Every declared incident, oldest declaration first; with ``matching``, those whose
+        id or declaration (severity, title, slug, service, impact) contains that text."""
+        sql, args = "SELECT incident_id FROM events WHERE kind='declared'", []
+        if matching:
+            sql += " AND (incident_id LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\')"
+            args = [_like(matching)] * 2
+        rows = self.conn.execute(sql + " ORDER BY occurred_ms, incident_id", args)
         return list(dict.fromkeys(r[0] for r in rows))
+
+    def statuses(self, incident_id: str | None = None) -> list[tuple[str, int, str, str]]:
+        """(incident_id, declared_ms, policy, status) of every incident (or of one), oldest
+        declaration first: the status that wins (the last in event order, as the fold has it),
+        read without folding any incident. The "+" keeps the planner on the (incident_id, kind)
+        index: the incident's order index would walk every entry after its last status change."""
+        one = " AND d.incident_id = ?" if incident_id is not None else ""
+        rows = self.conn.execute(
+            "SELECT d.incident_id, d.occurred_ms, json_extract(d.payload, '$.policy'), coalesce(("
+            " SELECT json_extract(s.payload, '$.status') FROM events s"
+            " WHERE s.incident_id = d.incident_id AND s.kind = 'status'"
+            " AND (+s.occurred_ms, s.hlc, s.origin, s.event_id) > (d.occurred_ms, d.hlc, d.origin, d.event_id)"
+            " ORDER BY +s.occurred_ms DESC, s.hlc DESC, s.origin DESC, s.event_id DESC LIMIT 1),"
+            " json_extract(d.payload, '$.status'))"
+            f" FROM events d WHERE d.kind = 'declared'{one} ORDER BY d.occurred_ms, d.incident_id",
+            () if incident_id is None else (incident_id,)).fetchall()
+        first: dict[str, tuple] = {}
+        for row in rows:
+            first.setdefault(row[0], row)
+        return list(first.values())
 
     def events(self, incident_id: str, until_ms: int | None = None,
                with_entries: bool = True) -> list[Event]:
@@ -190,8 +264,11 @@ class LocalLog:
             args.append(until_ms)
         return self.conn.execute(sql, args).fetchone()[0]
 
-    def latest_hlc(self) -> str | None:
-        return self.conn.execute("SELECT max(hlc) FROM events").fetchone()[0]
+    def latest_hlc(self, not_after: str | None = None) -> str | None:
+        """The newest clock stamp in the log, ignoring any beyond ``not_after``."""
+        if not_after is None:
+            return self.conn.execute("SELECT max(hlc) FROM events").fetchone()[0]
+        return self.conn.execute("SELECT max(hlc) FROM events WHERE hlc <= ?", (not_after,)).fetchone()[0]
 
     def last_seq(self) -> int:
         return self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
@@ -249,6 +326,21 @@ class LocalLog:
                                      "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
         return [(row[0], _event(row[1:])) for row in rows]
 
+    def published_counts(self) -> dict[str, int]:
+        """Per incident, how many events the log holds that are not waiting in the outbox:
+        the ones the store should have (the sync audit compares them with its count)."""
+        with self._lock:
+            return dict(self.conn.execute(
+                "SELECT incident_id, count(*) FROM events WHERE event_id NOT IN "
+                "(SELECT event_id FROM outbox) GROUP BY incident_id").fetchall())
+
+    def published_ids(self, incident_id: str, after_seq: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
+        """A page of (seq, event_id) of an incident's events not waiting in the outbox."""
+        with self._lock:
+            return self.conn.execute(
+                "SELECT seq, event_id FROM events WHERE incident_id = ? AND seq > ? AND event_id NOT IN "
+                "(SELECT event_id FROM outbox) ORDER BY seq LIMIT ?", (incident_id, after_seq, limit)).fetchall()
+
     def cursors(self) -> dict[str, str]:
         with self._lock:
             return dict(self.conn.execute("SELECT stream, cursor FROM cursors").fetchall())
@@ -276,6 +368,28 @@ class LocalLog:
             if cursor is not None:
                 self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
 
+    def hold(self, source: str, stream: str, sid: str, dated_ms: int, reason: str,
+             cursor: tuple[str, str] | None = None) -> None:
+        """Keep a reference to an entry dated too far ahead to apply yet, and move the cursor
+        past it, in one transaction; :meth:`due_held` gives it back once its time comes."""
+        with self._transaction():
+            self.conn.execute("INSERT OR IGNORE INTO held(source, stream, sid, dated_ms, reason) "
+                              "VALUES (?, ?, ?, ?, ?)", (source, stream, sid, dated_ms, reason))
+            if cursor is not None:
+                self.conn.execute("INSERT OR REPLACE INTO cursors(stream, cursor) VALUES (?, ?)", cursor)
+
+    def held(self, not_after: int | None = None) -> list[tuple[str, str, str, int, str]]:
+        """(source, stream, sid, dated_ms, reason) of held entries, those due by ``not_after``."""
+        sql, args = "SELECT source, stream, sid, dated_ms, reason FROM held", ()
+        if not_after is not None:
+            sql, args = sql + " WHERE dated_ms <= ?", (not_after,)
+        with self._lock:
+            return self.conn.execute(sql + " ORDER BY dated_ms", args).fetchall()
+
+    def release(self, source: str) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM held WHERE source = ?", (source,))
+
     def quarantined(self) -> list[tuple[str, str, bytes]]:
         """(source, reason, raw) of every refused entry, oldest first."""
         with self._lock:
@@ -285,13 +399,18 @@ class LocalLog:
         self.conn.close()
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') for rows that contain ``text`` literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _timeline_where(incident_id: str, kinds: frozenset[str] | None, text: str) -> tuple[str, list]:
     where, args = "incident_id=?", [incident_id]
     if kinds:
         where += f" AND label IN ({', '.join('?' * len(kinds))})"
         args += sorted(kinds)
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(text)
         where += " AND (summary LIKE ? ESCAPE '\\' OR author LIKE ? ESCAPE '\\')"
         args += [pattern, pattern]
     return where, args

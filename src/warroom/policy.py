@@ -3,20 +3,27 @@
 A policy is a TOML file. The two shipped playbooks live in ``runbooks/policies/``; an
 organisation can add its own in the user config directory or point at any file. Every
 problem in a file is reported as ``FILE: FIELD: expected ..., got ...`` — never a traceback.
+Durations are bounded at load (30 days of minutes or hours, a year of days): a value the
+clocks cannot add to a date would otherwise break every later command on the incident.
 """
 
-import tomllib
+import re
 from pathlib import Path
 from types import MappingProxyType
 # Annotations are not postponed here: typing compiles each string annotation of a
 # NamedTuple when the module is imported, and these load as the console starts.
 from typing import Any, Mapping, NamedTuple
 
-from . import locations
+from . import locations, tomlfile
 
 DEFAULT_POLICY = "cygni"
 NEXT_BUSINESS_DAY = "next business day"
 AS_NEEDED = "as needed"
+MAX_MINUTES = 30 * 24 * 60
+MAX_HOURS = 30 * 24
+MAX_DAYS = 365
+_LIMITS = {"minutes": (MAX_MINUTES, " (30 days)"), "hours": (MAX_HOURS, " (30 days)"), "days": (MAX_DAYS, "")}
+_HHMM = re.compile(r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9]")
 
 
 class PolicyError(ValueError):
@@ -123,7 +130,7 @@ class _Reader:
 
     def fail(self, name: str, expected: str, got: Any = None, missing: bool = False) -> PolicyError:
         where = f"{self.where}.{name}" if self.where else name
-        found = "it is missing" if missing else f"got {got!r}"
+        found = "it is missing" if missing else f"got {tomlfile.shown(got)}"
         return PolicyError(f"{self.source}: {where}: expected {expected}, {found}")
 
     def get(self, name: str, kind: type | tuple, expected: str, default: Any = ...) -> Any:
@@ -132,7 +139,7 @@ class _Reader:
                 raise self.fail(name, expected, missing=True)
             return default
         value = self.data[name]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
             raise self.fail(name, expected, value)
         return value
 
@@ -146,11 +153,29 @@ class _Reader:
         return tuple(value)
 
     def minutes(self, name: str, words: str, default: Any = ...) -> int | None:
+        """A duration in minutes from 1 to MAX_MINUTES, or ``words`` (None)."""
         value = self.get(name, (int, str), f'a whole number of minutes or "{words}"', default)
         if value is None or value == words:
             return None
-        if isinstance(value, str) or value < 0:
+        if isinstance(value, str):
             raise self.fail(name, f'a whole number of minutes or "{words}"', value)
+        return self.bounded(name, value, 1, "minutes", f' or "{words}"')
+
+    def count(self, name: str, unit: str, low: int, default: Any = ...) -> int | None:
+        """A whole number of ``unit`` (minutes, hours, days) from ``low`` to its limit."""
+        value = self.get(name, int, f"a whole number of {unit}", default)
+        return None if value is None else self.bounded(name, value, low, unit)
+
+    def bounded(self, name: str, value: int, low: int, unit: str, alternative: str = "") -> int:
+        high, span = _LIMITS[unit]
+        if not low <= value <= high:
+            raise self.fail(name, f"a whole number of {unit} from {low} to {high}{span}{alternative}", value)
+        return value
+
+    def clock_time(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        if not _HHMM.fullmatch(value):
+            raise self.fail(name, "a time of day HH:MM (00:00 to 23:59)", value)
         return value
 
     def tables(self, name: str) -> "list[_Reader]":
@@ -161,7 +186,7 @@ class _Reader:
         for i, item in enumerate(value):
             where = f"{self.where}.{name}[{i}]" if self.where else f"{name}[{i}]"
             if not isinstance(item, dict):
-                raise PolicyError(f"{self.source}: {where}: expected a table, got {item!r}")
+                raise PolicyError(f"{self.source}: {where}: expected a table, got {tomlfile.shown(item)}")
             out.append(_Reader(self.source, item, where))
         return out
 
@@ -170,11 +195,19 @@ class _Reader:
         return _Reader(self.source, value, f"{self.where}.{name}" if self.where else name)
 
 
+def _kinds(kind: type | tuple) -> tuple:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
 def parse_policy(text: str, source: str) -> Policy:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{source}: not valid TOML: {exc}") from None
+        data = tomlfile.loads(text, source)
+    except tomlfile.TomlFileError as exc:
+        raise PolicyError(str(exc)) from None
+    return _policy(data, source)
+
+
+def _policy(data: dict, source: str) -> Policy:
     top = _Reader(source, data)
     severities = tuple(
         Severity(
@@ -213,7 +246,7 @@ def parse_policy(text: str, source: str) -> Policy:
             if sev not in sev_ids:
                 raise r.fail("severities", f"severities from {sev_ids}", sev)
         steps = tuple(
-            Step(after_minutes=s.get("after", int, "a whole number of minutes"), notify=s.text("notify"))
+            Step(after_minutes=s.count("after", "minutes", 0), notify=s.text("notify"))
             for s in r.tables("steps")
         )
         tracks.append(Track(r.text("name"), clock, sevs, tuple(sorted(steps, key=lambda s: s.after_minutes))))
@@ -223,11 +256,11 @@ def parse_policy(text: str, source: str) -> Policy:
         name=top.text("name"), title=top.text("title", top.data.get("name", "")), source=source,
         severities=severities, statuses=statuses, roles=roles, escalation=tuple(tracks),
         unacknowledged_phase=top.text("unacknowledged_phase", "Detection"),
-        business_day_start=top.text("business_day_start", "09:00"),
+        business_day_start=top.clock_time("business_day_start", "09:00"),
         acknowledge_minutes=top.minutes("acknowledge_within", "none", None),
-        postmortem_hours=follow.get("postmortem_hours", int, "a whole number of hours", None),
+        postmortem_hours=follow.count("postmortem_hours", "hours", 1, None),
         postmortem_severities=follow.texts("postmortem_severities", ()),
-        review_days=follow.get("review_days", int, "a whole number of days", None),
+        review_days=follow.count("review_days", "days", 1, None),
         recovery_monitor_minutes=resolution.minutes("monitor", "none", None),
         resolution_criteria=resolution.texts("criteria", ()),
         action_priorities=follow.texts("action_priorities", ()),
@@ -257,12 +290,10 @@ def load_policy(name_or_path: str | None = None) -> Policy:
             known = ", ".join(sorted({p.stem for p in policy_paths()}))
             raise PolicyError(f"no policy named {ref!r} (known: {known}); give a name or a .toml path")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise PolicyError(f"{path}: not a UTF-8 text file") from None
-    return parse_policy(text, str(path))
+        data = tomlfile.load(path)
+    except tomlfile.TomlFileError as exc:
+        raise PolicyError(str(exc)) from None
+    return _policy(data, str(path))
 
 
 def policy_paths() -> list[Path]:

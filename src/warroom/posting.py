@@ -43,6 +43,20 @@ class PostError(Exception):
         self.target, self.reason, self.maybe_sent = target, reason, maybe_sent
 
 
+class DrillRefused(Exception):
+    """Posting from a drill: refused before anything is sent, so a rehearsal never pages
+    anyone or opens a public incident."""
+
+    def __init__(self, incident_id: str) -> None:
+        super().__init__(f"{incident_id} is a drill: posting is refused (nothing was sent)")
+
+
+def refuse_drill(state) -> None:
+    if state.drill:
+        raise DrillRefused(state.id)
+
+
+
 @dataclass(frozen=True)
 class PostResult:
     target: str
@@ -130,7 +144,7 @@ class Poster:
                 self.sleep(wait if wait is not None else min(2.0 ** (attempt - 1) * 0.5, s.max_wait))
                 continue
             if code >= 400:
-                body = " ".join(response.text.split())[:200]
+                body = self._scrub(" ".join(response.text.split()))[:200]  # masked whole, then cut
                 raise PostError(target, self._scrub(f"HTTP {code} {response.reason_phrase}: {body}"))
             response.attempts = attempt
             return response
@@ -257,7 +271,9 @@ def send(room, incident_id: str, target: str, text: str, poster: Poster | None =
     if target not in TARGETS:
         raise PostError(target, f"unknown target (one of: {', '.join(TARGETS)})")
     state = room.state(incident_id)
+    refuse_drill(state)
     resolved = clocks.is_resolved(state, room.policy_for(state))
+
     poster = poster or Poster()
     if target == "slack":
         return poster.slack(text)

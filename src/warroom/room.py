@@ -10,18 +10,17 @@ import threading
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import clocks
-from .events import ENTRY_KINDS, Event, EventError, validate_payload
-from .ids import HybridClock, parse_hlc, short_token, slugify, uuid7
+from .events import ENTRY_KINDS, Event, EventError, check_size, is_policy_name, validate_payload
+from .ids import HybridClock, format_hlc, parse_hlc, short_token, slugify, uuid7
 from .local_log import LocalLog
 from .policy import Policy, PolicyError, load_policy
 from .state import IncidentState, fold
-from .text import clean, strip_controls
-from .times import now_ms, to_datetime
+from .text import clean, clean_name
+from .times import FUTURE_SLACK_MS, now_ms, to_datetime
 
 if TYPE_CHECKING:
     from .write_behind import OnError, WriteBehind
 
-FUTURE_SLACK_MS = 60_000
 Listener = Callable[[list[Event]], None]
 
 
@@ -32,15 +31,20 @@ class RoomError(ValueError):
 class Room:
     def __init__(self, log: LocalLog, user: str, policy: Policy | None = None,
                  clock: Callable[[], int] = now_ms) -> None:
-        # a name is shown in every terminal: no control characters (it carries no secret)
-        self.log, self.user, self.clock = log, strip_controls(user).strip() or "unknown", clock
+        # a name is shown on one row of every terminal and goes into every event
+        self.log, self.user, self.clock = log, clean_name(user) or "unknown", clock
         self.policy = policy or load_policy()
         self._policies = {self.policy.name: self.policy}
         self.origin = log.meta("origin")
         if not self.origin:
             self.origin = short_token(10)
             log.set_meta("origin", self.origin)
-        self.hlc = HybridClock(clock, log.latest_hlc())
+        # How far this clock runs ahead of the shared store's, once the sync engine measured
+        # it beyond the warning line: events are then stamped in the store's time, so peers
+        # never see them dated in their future (which they would refuse).
+        self.ahead_ms = 0
+        # seeded from the log, but never from a stamp too far ahead to be true
+        self.hlc = HybridClock(self.write_clock, log.latest_hlc(format_hlc(clock() + FUTURE_SLACK_MS, 0)))
         self._states: dict[str, IncidentState] = {}
         self._lock = threading.RLock()
         self._listeners: list[Listener] = []
@@ -49,6 +53,7 @@ class Room:
         self._data_version = log.data_version()
         self._behind: WriteBehind | None = None
         self._behind_log: LocalLog | None = None
+        self._open: dict[str, int] | None = None  # open incident -> declared_ms, once asked for
 
     # -- listening -----------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -64,6 +69,8 @@ class Room:
         name = state.policy or self.policy.name
         if name not in self._policies:
             try:
+                if not is_policy_name(name):
+                    raise PolicyError(name)
                 self._policies[name] = load_policy(name)
             except PolicyError:
                 self._policies[name] = self.policy
@@ -97,6 +104,48 @@ class Room:
 
     def is_open(self, state: IncidentState) -> bool:
         return not clocks.is_resolved(state, self.policy_for(state))
+
+    def open_ids(self) -> list[str]:
+        """The incidents not resolved, oldest declaration first, folding none of them.
+
+        Read from the log once (each incident's winning status, in one query), then kept by
+        every commit: a console following thousands of incidents pays for the open ones only."""
+        found = list(self._open_set().items())  # one copy: commits change it on other threads
+        return [incident_id for incident_id, _ in sorted(found, key=lambda item: (item[1], item[0]))]
+
+    def is_open_id(self, incident_id: str) -> bool:
+        return incident_id in self._open_set()
+
+    def _open_set(self) -> dict[str, int]:
+        if self._open is None:
+            with self._lock:
+                if self._open is None:
+                    self._open = {row[0]: row[1] for row in self.log.statuses() if self._row_open(row)}
+        return self._open
+
+    def _row_open(self, row: tuple[str, int, str, str]) -> bool:
+        """Whether a :meth:`LocalLog.statuses` row is an open incident (as :meth:`is_open`)."""
+        _, _, policy, status = row
+        try:
+            return not self.policy_for(IncidentState("", policy=policy or "")).status(status or "").resolved
+        except KeyError:
+            return True
+
+    def _track_open(self, events: Iterable[Event]) -> None:
+        """Keep the open set (once read) up to date with events just committed. An incident
+        not folded yet is looked up in the log, not folded: resolved ones stay out of memory."""
+        if self._open is None:
+            return
+        for incident_id in {e.incident_id for e in events if e.kind in ("declared", "status")}:
+            state = self._states.get(incident_id)
+            if state is not None:
+                rows = [(incident_id, state.declared_ms, state.policy, state.status)] if state.declared else []
+            else:
+                rows = self.log.statuses(incident_id)
+            if rows and self._row_open(rows[0]):
+                self._open[incident_id] = rows[0][1] or 0
+            else:
+                self._open.pop(incident_id, None)
 
     def find(self, ref: str | None) -> IncidentState:
         """An incident by id, unique id prefix or slug; with no ref, the only open one."""
@@ -132,9 +181,13 @@ class Room:
         return "+".join(shorts)
 
     # -- writing -------------------------------------------------------------------
+    def write_clock(self) -> int:
+        """Now, as this terminal stamps what it writes."""
+        return self.clock() - self.ahead_ms
+
     def _stamp(self, at: int | None) -> tuple[int, int, str]:
-        now = self.clock()
-        if at is not None and at > now + FUTURE_SLACK_MS:
+        now = self.write_clock()
+        if at is not None and at > self.clock() + FUTURE_SLACK_MS:  # "future" as the user's clock says
             raise RoomError("that time is in the future; backdate with -5m, HH:MM or an ISO time")
         hlc = self.hlc.now()
         occurred = at if at is not None else parse_hlc(hlc)[0]
@@ -148,8 +201,13 @@ class Room:
             raise RoomError(str(exc)) from None
         now, occurred, hlc = self._stamp(at)
         role = self.role_of(state) if state is not None else ""
-        return Event(uuid7(now), incident_id, kind, payload, self.user, role, occurred, now, hlc,
-                     self.origin)
+        event = Event(uuid7(now), incident_id, kind, payload, self.user, role, occurred, now, hlc,
+                      self.origin)
+        try:
+            check_size(event)
+        except EventError as exc:
+            raise RoomError(str(exc)) from None
+        return event
 
     def _commit(self, events: list[Event], outbox: bool = True,
                 cursor: tuple[str, str] | None = None, log: LocalLog | None = None) -> list[Event]:
@@ -159,6 +217,7 @@ class Room:
                 self._applied_here.add(event.event_id)
                 if event.incident_id in self._states:
                     self._states[event.incident_id].apply(event)
+            self._track_open(added)
         if added:
             for listener in list(self._listeners):
                 listener(added)
@@ -181,6 +240,7 @@ class Room:
                 if state is not None:
                     state.apply(event)
                 fresh.append(event)
+            self._track_open(fresh)
         if fresh:
             for listener in list(self._listeners):
                 listener(fresh)
@@ -289,7 +349,7 @@ class Room:
             role_id = self.policy_for(state).role(role).id
         except KeyError as exc:
             raise RoomError(exc.args[0]) from None
-        person = clean(person).strip()
+        person = clean_name(person)
         if not person:
             raise RoomError("assign needs a person")
         payload = {"role": role_id, "person": person, "supersedes": state.head(f"role:{role_id}")}

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import tomllib
 from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import tomlfile
 from .locations import data_dir, user_runbook_dir
 from .text import clean
 
@@ -145,11 +145,9 @@ def runbook_dirs() -> list[Path]:
 
 def load_file(path: Path, diagnostics: Container[str] | None = None) -> Runbook:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RunbookError(path, "", f"not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RunbookError(path, "", f"cannot read: {exc}") from None
+        data = tomlfile.load(path)
+    except tomlfile.TomlFileError as exc:
+        raise RunbookError(path, "", exc.reason) from None
     return parse(data, path, diagnostics)
 
 
@@ -194,5 +192,5 @@ def run_shell(command: str, timeout: float = 60.0) -> tuple[int | None, str]:
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or "") if isinstance(exc.stdout, str) else (exc.stdout or b"").decode("utf-8", "replace")
-        return None, clean(out[-4000:] + f"\n(timed out after {timeout:g}s)")
-    return proc.returncode, clean((proc.stdout + proc.stderr)[-4000:])
+        return None, clean(out)[-4000:] + f"\n(timed out after {timeout:g}s)"
+    return proc.returncode, clean(proc.stdout + proc.stderr)[-4000:]

@@ -16,6 +16,14 @@ done; two threads move events between the log and Redis and never hold up the ca
 - A random *epoch* key tells when the store lost its data (restarted empty, or a stream
   ends before our cursor): cursors reset and every local event is re-published; the
   script and the readers' dedupe make that safe to do any number of times.
+- A store can also lose only its tail (``appendfsync everysec``, a promoted replica) with
+  the epoch intact and new pushes hiding the gap. So every ``AUDIT_S`` (and in every
+  ``sync``) the pusher *audits*: per incident, the events this log holds that are already
+  published, counted against the store's id hash (one HLEN each, pipelined); where the
+  store has fewer, the ids are checked in pages with HMGET and the missing ones re-published.
+- Nothing read from the store is trusted: an entry that fails to parse or validate (deep
+  or huge JSON, times out of range or beyond the store's clock plus a minute, a policy
+  given as a path) is quarantined, masked, with its reason, and the cursor moves on.
 
 Measured on 2 cores (bench/bench_sync.py): commit in A → applied in B's state in another
 process ≈ 2 ms p50 / 5–12 ms p99 against a raw XADD → XREAD wake of ≈ 0.9 / 6 ms; 10,000
@@ -32,12 +40,13 @@ from dataclasses import replace
 from itertools import groupby
 from typing import Callable
 
-from .events import MAX_EVENT_BYTES, Event, EventError, from_wire
+from .events import MAX_EVENT_BYTES, EarlyEventError, Event, EventError, from_wire
 from .ids import short_token
 from .room import Room
 from .store_url import StoreConfig, parse_store_url
-from .sync_status import Presence, SyncStatus, parse_presence
-from .text import clean, redact
+from .sync_status import SKEW_WARN_MS, Presence, SyncStatus, parse_presence
+from .text import clean, redact, redact_bytes
+from .times import FUTURE_SLACK_MS
 
 __all__ = ["Presence", "SyncEngine", "SyncError", "SyncStatus"]
 
@@ -50,6 +59,11 @@ PUSH_BATCH = 500
 SCRIPT_CHUNK = 200
 READ_BATCH = 500
 MAX_PEERS = 200
+AUDIT_S = 30.0
+AUDIT_PAGE = 1000
+# An entry dated up to this far beyond the store's clock waits for its time (held) and is
+# applied then, so every terminal ends up with it whenever it joined; further is forged.
+HOLD_MAX_MS = 24 * 3_600_000
 # Incidents followed from one store: a real room has dozens a year; a hostile or broken store
 # could list millions, and each would be another stream read on every pull.
 MAX_INCIDENTS = 5_000
@@ -89,10 +103,13 @@ def _s(value) -> str:
 class SyncEngine:
     def __init__(self, room: Room, url: str, *, allow_insecure: bool = False,
                  block_ms: int = BLOCK_MS, heartbeat_s: float = HEARTBEAT_S,
-                 offline_after_s: float = OFFLINE_AFTER_S) -> None:
+                 offline_after_s: float = OFFLINE_AFTER_S, audit_s: float = AUDIT_S) -> None:
         self.room, self.log = room, room.log
         self.config: StoreConfig = parse_store_url(url, allow_insecure)
         self.block_ms, self.heartbeat_s, self.offline_after_s = block_ms, heartbeat_s, offline_after_s
+        self.audit_s = audit_s
+        self.republished = 0  # events the audits found missing from the store and sent again
+        self._skew_ms = 0  # our clock minus the store's TIME, as last measured
         p = self.config.prefix
         self._k_epoch, self._k_index, self._k_set = f"{p}:epoch", f"{p}:index", f"{p}:incidents"
         self._k_presence = f"{p}:presence:"
@@ -148,12 +165,14 @@ class SyncEngine:
         self._wake.set()
 
     def sync_once(self, timeout: float = 5.0) -> tuple[int, int]:
-        """Push the outbox and pull everything new; (pushed, pulled). Raises SyncError."""
+        """Push the outbox, pull everything new, then audit every incident (``republished``
+        counts what the store had lost); (pushed, pulled). Raises SyncError."""
         client = self._client(timeout)
         try:
             self._check_store(client)
             pushed = self._push_all(client)
-            pulled = self._pull(client)
+            pulled = self._pull(client) + self._release_held(client)
+            self._audit(client)
         except _store_errors() as exc:
             raise self._error(exc) from None
         finally:
@@ -229,7 +248,10 @@ class SyncEngine:
         pipe = client.pipeline(transaction=False)
         pipe.set(self._k_epoch, short_token(16), nx=True)
         pipe.get(self._k_epoch)
-        epoch = _s(pipe.execute()[1])
+        pipe.time()
+        _, epoch, (secs, micros) = pipe.execute()
+        epoch = _s(epoch)
+        self._measured(self.room.clock() - (secs * 1000 + micros // 1000))
         self._streams = self._known_streams()
         lost = epoch != self._epoch
         if not lost:
@@ -305,6 +327,56 @@ class SyncEngine:
             self.log.outbox_done(self._acked)
             self._acked, self._pushed_seq = [], 0
 
+    def _audit(self, client) -> int:
+        """Re-publish what the store lost of the events this log holds as published.
+
+        After a pull the log holds everything the store has (bar quarantined entries), so
+        an incident whose id hash is shorter than our count has lost some; only those are
+        checked id by id. Returns how many events were sent again."""
+        counts = self.log.published_counts()
+        if not counts:
+            return 0
+        ids_key = f"{self.config.prefix}:ids:"
+        pipe = client.pipeline(transaction=False)
+        for incident_id in counts:
+            pipe.hlen(ids_key + incident_id)
+        short = [i for (i, mine), theirs in zip(counts.items(), pipe.execute()) if theirs < mine]
+        sent = 0
+        for incident_id in short:
+            self._busy["pusher"] = True
+            self._update()
+            after = 0
+            while page := self.log.published_ids(incident_id, after, AUDIT_PAGE):
+                after = page[-1][0]
+                ids = [event_id for _, event_id in page]
+                have = client.hmget(ids_key + incident_id, ids)
+                missing = [event_id for event_id, sid in zip(ids, have) if sid is None]
+                if missing:
+                    events = sorted(self.log.get_many(missing).values(), key=lambda e: e.order)
+                    self._publish(client, events)
+                    sent += len(events)
+                    self.republished += len(events)
+        self._busy["pusher"] = False
+        return sent
+
+    def _store_now(self) -> int:
+        """The store's clock, as our clock and the last skew measurement give it."""
+        return self.room.clock() - self._skew_ms
+
+    def _measured(self, skew_ms: int) -> None:
+        """A new skew reading; a clock running ahead past the warning line stamps in store time."""
+        self._skew_ms = skew_ms
+        self.room.ahead_ms = skew_ms if skew_ms > SKEW_WARN_MS else 0
+
+    def _release_held(self, client) -> int:
+        """Apply held entries whose time has come, read again from the store."""
+        added = 0
+        for source, stream, sid, _, _ in self.log.held(not_after=self._store_now() + FUTURE_SLACK_MS):
+            self.log.release(source)  # before: an entry still early is held again
+            if entries := client.xrange(stream, min=sid, max=sid):
+                added += self._apply(stream, entries, advance=False)[0]
+        return added
+
     def _heartbeat(self, client) -> dict:
         """Refresh our presence key, read the others', and measure skew against TIME."""
         t0 = time.monotonic()
@@ -314,6 +386,7 @@ class SyncEngine:
         incident_id, role = self._presence
         mine = {"user": self.room.user, "role": role, "incident_id": incident_id,
                 "origin": self.room.origin, "seen_ms": store_ms}
+        self._measured(self.room.clock() - store_ms)
         client.set(self._k_presence + self.room.origin, json.dumps(mine), ex=PRESENCE_TTL_S)
         keys = [k for k in client.scan_iter(match=self._k_presence + "*", count=200)
                 if _s(k) != self._k_presence + self.room.origin][:MAX_PEERS]
@@ -323,10 +396,10 @@ class SyncEngine:
             if peer is not None:
                 peers.append(peer)
         peers.sort(key=lambda p: (p.user, p.origin))
-        return {"skew_ms": self.room.clock() - store_ms, "peers": peers}
+        return {"skew_ms": self._skew_ms, "peers": peers}
 
     def _pusher_loop(self) -> None:
-        client, backoff, beat_due = None, 0.1, 0.0
+        client, backoff, beat_due, audit_due = None, 0.1, 0.0, 0.0
         presence, woke = None, False
         while not self._stop.is_set():
             self._wake.clear()
@@ -335,8 +408,12 @@ class SyncEngine:
                     client = self._client(5.0)
                     client.ping()
                     beat_due = 0.0
+                    audit_due = time.monotonic() + min(self.audit_s, 2.0)  # once the follower caught up
                 self._up["pusher"] = True
                 self._push_all(client, flush=not woke)
+                if time.monotonic() >= audit_due and not self._busy["follower"]:
+                    self._audit(client)
+                    audit_due = time.monotonic() + self.audit_s
                 if time.monotonic() >= beat_due or presence != self._presence:
                     presence = self._presence
                     beat = self._heartbeat(client)
@@ -351,7 +428,8 @@ class SyncEngine:
                 backoff = min(backoff * 2, BACKOFF_CAP_S)
                 continue
             quiet = 0.25 if self._acked else self.heartbeat_s
-            woke = self._wake.wait(max(0.0, min(quiet, beat_due - time.monotonic())))
+            woke = self._wake.wait(max(0.0, min(quiet, beat_due - time.monotonic(),
+                                                audit_due - time.monotonic())))
         self._forget_pushed()
         if client is not None:
             try:
@@ -399,20 +477,24 @@ class SyncEngine:
                     break
         return applied
 
-    def _apply(self, key: str, entries: list) -> tuple[int, list[str]]:
-        """Validate and commit entries of one stream; return (events added, new streams)."""
+    def _apply(self, key: str, entries: list, advance: bool = True) -> tuple[int, list[str]]:
+        """Validate and commit entries of one stream; return (events added, new streams).
+        ``advance=False`` applies entries behind the cursor (held ones) and leaves it be."""
         if key == self._k_index:
             return 0, self._apply_index(entries)
         incident_id = key[len(self.config.prefix) + 5:]
+        not_after = self._store_now() + FUTURE_SLACK_MS
         parsed = []
         for raw_id, fields in entries:
             raw = fields.get(b"e")
             try:
                 if raw is None:
                     raise EventError("entry has no event field 'e'")
-                parsed.append((_s(raw_id), fields, raw, from_wire(raw)))
+                parsed.append((_s(raw_id), fields, raw, from_wire(raw, not_after=not_after)))
             except EventError as exc:
                 parsed.append((_s(raw_id), fields, raw, exc))
+            except Exception as exc:  # whatever a hostile entry provokes, it stops nobody
+                parsed.append((_s(raw_id), fields, raw, EventError(f"unreadable: {type(exc).__name__}")))
         seen = self.log.get_many([e.event_id for *_, e in parsed if isinstance(e, Event)])
         good: dict[str, Event] = {}
         added = 0
@@ -430,15 +512,20 @@ class SyncEngine:
                 last = sid
             except EventError as exc:
                 if good:
-                    added += len(self.room.ingest(good.values(), cursor=(key, last)))
+                    added += len(self.room.ingest(good.values(), cursor=(key, last) if advance else None))
                     good = {}
-                body = raw if isinstance(raw, bytes) else json.dumps(
-                    {_s(k): _s(v) for k, v in fields.items()}).encode()
-                self.log.quarantine(f"{key}@{sid}", clean(str(exc)), body[:MAX_EVENT_BYTES],
-                                    cursor=(key, sid))
-            self._streams[key] = sid
+                cursor = (key, sid) if advance else None
+                if isinstance(exc, EarlyEventError) and exc.dated_ms <= not_after + HOLD_MAX_MS:
+                    self.log.hold(f"{key}@{sid}", key, sid, exc.dated_ms, str(exc), cursor=cursor)
+                else:
+                    body = raw if isinstance(raw, bytes) else json.dumps(
+                        {_s(k): _s(v) for k, v in fields.items()}).encode()
+                    self.log.quarantine(f"{key}@{sid}", clean(str(exc))[:500],
+                                        redact_bytes(body)[:MAX_EVENT_BYTES], cursor=cursor)
+            if advance:
+                self._streams[key] = sid
         if good:
-            added += len(self.room.ingest(good.values(), cursor=(key, last)))
+            added += len(self.room.ingest(good.values(), cursor=(key, last) if advance else None))
         return added, []
 
     def _apply_index(self, entries: list) -> list[str]:
@@ -457,7 +544,7 @@ class SyncEngine:
                     new.append(stream)
             else:
                 self.log.quarantine(f"{self._k_index}@{sid}", "index entry without a valid incident id",
-                                    json.dumps({_s(k): _s(v) for k, v in fields.items()})[:4096].encode())
+                                    redact_bytes(json.dumps({_s(k): _s(v) for k, v in fields.items()}).encode())[:4096])
             self._streams[self._k_index] = sid
         if entries:
             self.log.add_streams(new, (self._k_index, self._streams[self._k_index]))
@@ -479,6 +566,7 @@ class SyncEngine:
                     checked = time.monotonic()
                 elif time.monotonic() - checked > 5 * self.heartbeat_s:
                     self._check_store(client)
+                    self._release_held(client)
                     checked = time.monotonic()
                 streams = dict(self._streams)
                 streams[self._k_wake] = "$"

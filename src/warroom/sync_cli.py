@@ -71,7 +71,9 @@ def _sync(ctx: Context, args) -> int:
     except SyncError as exc:
         waiting = ctx.room.log.outbox_size()
         raise CliError(f"{exc}; local data intact, {waiting} event(s) waiting") from None
-    quarantined = len(ctx.room.log.quarantined())
-    extra = f", {quarantined} entr{'y' if quarantined == 1 else 'ies'} in quarantine" if quarantined else ""
+    quarantined, held = len(ctx.room.log.quarantined()), len(ctx.room.log.held())
+    extra = f", re-published {engine.republished} the store had lost" if engine.republished else ""
+    extra += f", {quarantined} entr{'y' if quarantined == 1 else 'ies'} in quarantine" if quarantined else ""
+    extra += f", {held} held until their time" if held else ""
     print(f"synced with {engine.store}: pushed {pushed}, pulled {pulled}{extra}")
     return 0

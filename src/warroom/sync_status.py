@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .text import clean
+from .text import clean_name
+from .times import MAX_MS, MIN_MS
 
 SKEW_WARN_MS = 30_000
 
@@ -67,14 +68,23 @@ _STYLES = {"live": "green", "catching up": "yellow", "reconnecting": "yellow", "
 
 
 def parse_presence(raw) -> Presence | None:
-    """A peer's presence record, or None when it is not one (hostile or stale formats)."""
+    """A peer's presence record, or None when it is not one (hostile or stale formats):
+    validated like an event, so one bad key can neither crash nor mislead the status bar."""
     if not isinstance(raw, bytes) or len(raw) > 4096:
         return None
     try:
-        data = json.loads(raw)
-        incident = data.get("incident_id")
-        return Presence(clean(str(data["user"]))[:80], clean(str(data.get("role") or ""))[:40],
-                        clean(str(incident))[:80] if incident else None,
-                        clean(str(data["origin"]))[:40], int(data["seen_ms"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
+        data = json.loads(raw, parse_constant=_refuse)
+        incident, seen = data.get("incident_id"), data["seen_ms"]
+        if (not isinstance(seen, int) or isinstance(seen, bool) or not MIN_MS <= seen <= MAX_MS
+                or not all(isinstance(data.get(k, ""), str) for k in ("user", "role", "origin"))
+                or not isinstance(incident, (str, type(None)))):
+            return None
+        return Presence(clean_name(data["user"])[:80], clean_name(data.get("role") or "")[:40],
+                        clean_name(incident)[:80] if incident else None,
+                        clean_name(data["origin"])[:40], seen)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
+
+
+def _refuse(name: str):
+    raise ValueError(name)

@@ -13,6 +13,13 @@ from datetime import datetime, timedelta, timezone
 _RELATIVE = re.compile(r"^-(\d+)\s*([smhd])$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+# Every time warroom keeps lies in this range: anything outside it (a hostile stamp, a
+# typo'd year, an offset that pushes 9999-12-31 into year 10000) is refused where it
+# enters, because every later reader would fail to format it.
+MIN_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_MS = 253_402_214_400_000  # 9999-12-30T00:00:00Z
+# How far past now a time may be: a typed --at, a remote event's times and clock stamp.
+FUTURE_SLACK_MS = 60_000
 
 
 class TimeError(ValueError):
@@ -26,20 +33,23 @@ def now_ms() -> int:
 def parse_time(text: str, now: int) -> int:
     """Parse a user-given time relative to ``now`` (ms); raise TimeError if unparsable.
 
-    >>> parse_time("-5m", 600_000)
-    300000
-    >>> iso(parse_time("14:02", parse_time("2026-11-22T15:00:00Z", 0)))
+    >>> now = parse_time("2026-11-22T15:00:00Z", 0)
+    >>> iso(parse_time("-5m", now))
+    '2026-11-22T14:55:00Z'
+    >>> iso(parse_time("14:02", now))
     '2026-11-22T14:02:00Z'
     """
     value = text.strip()
+    if len(value) > 64:
+        raise TimeError(f"cannot read time {value[:20]!r}…: too long")
     if m := _RELATIVE.match(value):
-        return now - int(m[1]) * _UNIT_MS[m[2]]
+        return in_range(now - int(m[1]) * _UNIT_MS[m[2]], text)
     if m := _CLOCK.match(value):
         hour, minute, second = int(m[1]), int(m[2]), int(m[3] or 0)
         if hour > 23 or minute > 59 or second > 59:
             raise TimeError(f"not a time of day: {text!r}")
         day = datetime.fromtimestamp(now / 1000, timezone.utc)
-        return to_ms(day.replace(hour=hour, minute=minute, second=second, microsecond=0))
+        return in_range(to_ms(day.replace(hour=hour, minute=minute, second=second, microsecond=0)), text)
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
@@ -48,7 +58,18 @@ def parse_time(text: str, now: int) -> int:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return to_ms(parsed)
+    try:
+        ms = to_ms(parsed)
+    except (OverflowError, ValueError, OSError):
+        ms = None
+    return in_range(ms, text)
+
+
+def in_range(ms: int | None, text: str = "") -> int:
+    """``ms`` if it is a time warroom can keep and show, else TimeError."""
+    if ms is None or not MIN_MS <= ms <= MAX_MS:
+        raise TimeError(f"time {text.strip()!r} is out of range (2000-01-01 to 9999-12-29 UTC)")
+    return ms
 
 
 def to_ms(moment: datetime) -> int:

@@ -48,6 +48,9 @@ def test_clocks_five_minutes_apart_agree_and_warn(terminal):
     ahead = lambda: now_ms() + 300_000  # noqa: E731
     behind = lambda: now_ms() - 300_000  # noqa: E731
     (a, a_sync), (b, b_sync) = terminal("ahead", clock_=ahead), terminal("behind", clock_=behind)
+    # A clock ahead of the store stamps in the store's time once it has measured how far:
+    # peers refuse (hold) events dated beyond the store's clock plus a minute.
+    wait_until(lambda: a.ahead_ms > 295_000, what="the fast clock measured")
     incident = a.declare("Skewed", "SEV3")
     wait_until(lambda: b.incidents())
     b.set_severity(incident.id, "SEV1")   # b saw a's event: its HLC orders after it

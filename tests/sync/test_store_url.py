@@ -57,7 +57,7 @@ def test_presence_text_is_cleaned():
     from warroom.sync_status import parse_presence
 
     peer = parse_presence(b'{"user": "\\u001b]0;X\\u0007eve", "role": "[@click=app.quit]", '
-                          b'"origin": "o1", "seen_ms": 5, "incident_id": null}')
+                          b'"origin": "o1", "seen_ms": 1795356000000, "incident_id": null}')
     assert (peer.user, peer.role, peer.incident_id) == ("]0;Xeve", "[@click=app.quit]", None)
 
 

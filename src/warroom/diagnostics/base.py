@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
-from ..text import clean, strip_controls
+from ..text import clean, clean_name
 from ..times import iso
 
 # Row and cell levels; the pane maps them to colours, the text render ignores them.
@@ -68,10 +68,11 @@ def render_text(snap: Snapshot, limit: int = 40) -> str:
         lines.append(f"ERROR: {snap.error}")
     lines += snap.summary
     if snap.columns and snap.rows:
-        rows = [snap.columns] + [r.cells for r in snap.rows[:limit]]
-        widths = [min(60, max(len(str(r[i])) for r in rows if i < len(r))) for i in range(len(snap.columns))]
+        # each cell masked whole before it is cut to its column: a cut URL escapes the mask
+        rows = [tuple(clean_name(str(c)) for c in r) for r in [snap.columns] + [r.cells for r in snap.rows[:limit]]]
+        widths = [min(60, max(len(r[i]) for r in rows if i < len(r))) for i in range(len(snap.columns))]
         for r in rows:
-            lines.append("  ".join(str(c)[:60].ljust(w) for c, w in zip(r, widths)).rstrip())
+            lines.append("  ".join(c[:60].ljust(w) for c, w in zip(r, widths)).rstrip())
         if len(snap.rows) > limit:
             lines.append(f"… {len(snap.rows) - limit} more rows")
     return clean("\n".join(lines))
@@ -82,10 +83,11 @@ KNOWN_KINDS = ("timed out", "refused", "auth failed", "unknown host", "error:", 
 
 def describe_error(exc: BaseException) -> str:
     """One line naming what went wrong, with the usual causes spelled the same everywhere."""
-    text = strip_controls(str(exc)).strip().splitlines()
+    # masked whole before it is split or cut: a private key spans lines, a URL the cut
+    text = clean(str(exc)).strip().splitlines()
     first = text[0] if text else type(exc).__name__
     if first.startswith(KNOWN_KINDS):
-        return clean(first[:300])
+        return first[:300]
     low = " ".join(text).lower()
     name = type(exc).__name__.lower()
     if isinstance(exc, (TimeoutError, socket.timeout)) or "timeout" in name or "timed out" in low:
@@ -99,7 +101,7 @@ def describe_error(exc: BaseException) -> str:
         kind = "unknown host"
     else:
         kind = "error"
-    return clean(f"{kind}: {first}"[:300])
+    return f"{kind}: {first}"[:300]
 
 
 class Diagnostic:

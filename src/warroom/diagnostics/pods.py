@@ -392,7 +392,7 @@ class PodsDiagnostic(Diagnostic):
         try:
             raw = core.read_namespaced_pod_log(name, namespace, tail_lines=20, _preload_content=False,
                                                _request_timeout=self.timeout)
-            text = raw.data.decode("utf-8", "replace")
+            text = clean(raw.data.decode("utf-8", "replace"))  # whole: a key spans lines
             lines += ["  " + ln for ln in text.splitlines()[-20:]] or ["  (empty)"]
         except Exception as exc:
             lines.append(f"  log unavailable: {clean(str(exc)).splitlines()[0][:200]}")

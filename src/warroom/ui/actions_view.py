@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from .. import followup
 from ..room import RoomError
+from .entry import SafeInput
 
 COLUMNS = ("id", "priority", "status", "due", "owner", "action")
 
@@ -34,10 +35,10 @@ class ActionForm(ModalScreen[dict | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("New action item")
-            yield Input(placeholder="what needs doing", id="description")
-            yield Input(placeholder="owner", id="owner")
-            yield Input(placeholder="due: YYYY-MM-DD", id="due")
-            yield Input(placeholder="priority: P0, P1 or P2", id="priority")
+            yield SafeInput(placeholder="what needs doing", id="description")
+            yield SafeInput(placeholder="owner", id="owner")
+            yield SafeInput(placeholder="due: YYYY-MM-DD", id="due")
+            yield SafeInput(placeholder="priority: P0, P1 or P2", id="priority")
             with Horizontal():
                 yield Button("Add", id="add", variant="primary")
                 yield Button("Cancel", id="cancel")

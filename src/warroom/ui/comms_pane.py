@@ -142,7 +142,15 @@ class CommsPane(Vertical):
         if not text.strip():
             self.show_status("nothing to send", "error")
             return
+        from ..posting import DrillRefused, refuse_drill
+
+        try:
+            refuse_drill(self.room.state(self.incident_id))
+        except DrillRefused as exc:
+            self.show_status(str(exc), "error")
+            return
         self.busy = True
+
         self.show_status(f"posting to {target}…")
         self.run_worker(partial(self._post, target, text), name=f"post {target}", group="comms-post",
                         thread=True, exclusive=True, exit_on_error=False)

@@ -3,6 +3,8 @@ Room calls, so a dialog never writes an event itself."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ..policy import Policy
 from .commands import ACTIONS, key_label
+from .entry import SafeInput
 
 
 class _Modal(ModalScreen):
@@ -24,7 +27,7 @@ class _Modal(ModalScreen):
 
 
 class PickScreen(_Modal):
-    """Pick one of a list (severity, status, incident, role)."""
+    """Pick one of a short list (severity, status, role); incidents use :class:`FilterPickScreen`."""
 
     def __init__(self, title: str, options: list[tuple[str, str]], current: str | None = None) -> None:
         super().__init__()
@@ -47,6 +50,85 @@ class PickScreen(_Modal):
         self.dismiss(event.option.id)
 
 
+class FilterPickScreen(_Modal):
+    """Pick one of a long list (thousands of incidents), narrowed as you type.
+
+    ``search(text)`` gives the matching values in order; ``label(value)`` a line's text,
+    asked for only as its page is listed (the next page comes in as the cursor nears the
+    end), so opening the list costs the same at 5,000 values as at 50."""
+
+    PAGE = 100
+    BINDINGS = [Binding(key, f"move('{action}')", show=False)
+                for key, action in (("down", "cursor_down"), ("up", "cursor_up"),
+                                    ("pagedown", "page_down"), ("pageup", "page_up"))]
+
+    def __init__(self, title: str, search: Callable[[str], list[str]], label: Callable[[str], str],
+                 current: str | None = None, noun: str = "item") -> None:
+        super().__init__()
+        self.title_text, self.search, self.label, self.current, self.noun = title, search, label, current, noun
+        self.values: list[str] = []
+        self.total = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield SafeInput(placeholder="type to filter", id="pick-filter", compact=True)
+            yield OptionList(id="pick")
+            yield Static("", id="pick-hint", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.values = self.search("")
+        self.total = len(self.values)
+        self._list()
+        pick = self.query_one(OptionList)
+        if self.current in self.values[:pick.option_count]:
+            pick.highlighted = self.values.index(self.current)
+        self.query_one(Input).focus()
+
+    def _list(self) -> None:
+        pick = self.query_one(OptionList)
+        pick.clear_options()
+        self._more()
+        pick.highlighted = 0 if pick.option_count else None
+        many = f"{self.total:,} {self.noun}{'s' if self.total != 1 else ''}"
+        if not self.values:
+            hint = f"no {self.noun} matches · Esc to close"
+        elif len(self.values) == self.total:
+            hint = f"{many} · type to filter · ↑↓ Enter · Esc to close"
+        else:
+            hint = f"{len(self.values):,} of {many} · ↑↓ Enter · Esc to close"
+        self.query_one("#pick-hint", Static).update(Text(hint))
+
+    def _more(self) -> None:
+        pick = self.query_one(OptionList)
+        page = self.values[pick.option_count:pick.option_count + self.PAGE]
+        pick.add_options([Option(Text(self.label(value)), id=value) for value in page])
+
+    def action_move(self, action: str) -> None:
+        getattr(self.query_one(OptionList), f"action_{action}")()
+
+    @on(OptionList.OptionHighlighted)
+    def _near_the_end(self, event: OptionList.OptionHighlighted) -> None:
+        pick = event.option_list
+        if event.option_index >= pick.option_count - self.PAGE // 5 and pick.option_count < len(self.values):
+            self._more()
+
+    @on(Input.Changed, "#pick-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self.values = self.search(event.value.strip())
+        self._list()
+
+    @on(Input.Submitted, "#pick-filter")
+    def _submit(self) -> None:
+        pick = self.query_one(OptionList)
+        if pick.highlighted is not None:
+            self.dismiss(pick.get_option_at_index(pick.highlighted).id)
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
 class DeclareScreen(_Modal):
     """Title, severity, service and impact of a new incident."""
 
@@ -57,12 +139,12 @@ class DeclareScreen(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Declare an incident  (policy {self.policy.name})", classes="dialog-title")
-            yield Input(placeholder="Title, e.g. API returning 5xx", id="title")
+            yield SafeInput(placeholder="Title, e.g. API returning 5xx", id="title")
             yield Select([(Text(f"{s.id} {s.name} — {s.definition}"), s.id) for s in self.policy.severities],
                          value=self.policy.severities[1].id if len(self.policy.severities) > 1
                          else self.policy.severities[0].id, allow_blank=False, id="severity")
-            yield Input(placeholder="Service (optional)", id="service")
-            yield Input(placeholder="Impact: who is affected and how (optional)", id="impact")
+            yield SafeInput(placeholder="Service (optional)", id="service")
+            yield SafeInput(placeholder="Impact: who is affected and how (optional)", id="impact")
             yield Static("Enter to declare · Esc to cancel", classes="dialog-hint")
             yield Static("", id="error", classes="dialog-error")
 
@@ -96,8 +178,8 @@ class AssignScreen(_Modal):
             yield Label("Assign or hand over a role", classes="dialog-title")
             yield Select([(Text(f"{r.id} — {r.name} ({self.holders.get(r.id, 'unassigned')})"), r.id)
                           for r in self.policy.roles], value=self.role, allow_blank=False, id="role")
-            yield Input(placeholder="Person", id="person")
-            yield Input(placeholder="Hand-over briefing (recorded in the timeline)", id="briefing")
+            yield SafeInput(placeholder="Person", id="person")
+            yield SafeInput(placeholder="Hand-over briefing (recorded in the timeline)", id="briefing")
             yield Static("Enter to assign · Esc to cancel", classes="dialog-hint")
             yield Static("", id="error", classes="dialog-error")
 
@@ -167,7 +249,7 @@ class PromptScreen(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.question), classes="dialog-title")
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield SafeInput(self.value, placeholder=self.placeholder, id="answer")
             yield Static("Enter to confirm · Esc to cancel", classes="dialog-hint")
 
     def on_mount(self) -> None:

@@ -10,9 +10,24 @@ from textual.reactive import Reactive, reactive
 from textual.widgets import Input
 
 from ..events import ENTRY_KINDS
+from ..text import safe_line
 
 
-class QuickEntry(Input):
+class SafeInput(Input):
+    """An Input that never holds a control or bidi character, nor a line break or tab.
+
+    Typed keys are printable already; pasted text (a terminal passes C1 controls and bidi
+    overrides through a bracketed paste) and values set by code are filtered here, where
+    every insertion, paste and clipboard action ends."""
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        super().replace(safe_line(text), start, end)
+
+    def validate_value(self, value: str) -> str:
+        return safe_line(value)
+
+
+class QuickEntry(SafeInput):
     BINDINGS = [
         Binding("tab", "cycle_kind", "Kind", priority=True, tooltip="Cycle the default entry kind"),
         Binding("escape", "leave", "Back", tooltip="Leave the entry line"),

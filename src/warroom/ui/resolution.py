@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, SelectionList, Static
 
 from .. import followup
 from ..room import RoomError
+from .entry import SafeInput
 
 
 class ResolutionScreen(ModalScreen[bool]):
@@ -49,7 +50,7 @@ class ResolutionScreen(ModalScreen[bool]):
             yield SelectionList[str](*[(Text(c.text), c.text, c.met) for c in self._criteria()], id="criteria")
             with Vertical(id="override-box"):
                 yield Static("", id="override-warning")
-                yield Input(placeholder="reason for resolving anyway (recorded)", id="reason")
+                yield SafeInput(placeholder="reason for resolving anyway (recorded)", id="reason")
                 yield Button("Resolve anyway", id="override", variant="warning")
             with Horizontal():
                 yield Button("Resolve", id="resolve", variant="primary")
