@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from common import describe, pct
-from warroom.local_log import LocalLog
-from warroom.policy import load_policy
+from warroom.store.log import LocalLog
+from warroom.model.policy import load_policy
 from warroom.room import Room
 
 

@@ -81,7 +81,7 @@ def main() -> None:
         for n in (100, 100_000):
             path = Path(tmp) / f"{n}.db"
             make_incident_db(path, n)
-            argvs[f"warroom entry at {n:,} events"] = ([python, "-m", "warroom.cli", "--db", str(path)], b"i")
+            argvs[f"warroom entry at {n:,} events"] = ([python, "-m", "warroom", "--db", str(path)], b"i")
         consoles = {name: Console(argv, env, prefix) for name, (argv, prefix) in argvs.items()}
         results: dict[str, list[float]] = {name: [] for name in consoles}
         try:

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from common import console_env, describe, drain, pct, read_until, spawn, stop
 
-from warroom.events import Event
-from warroom.ids import format_hlc, uuid7
-from warroom.local_log import LocalLog
-from warroom.times import now_ms
+from warroom.model.events import Event
+from warroom.model.ids import format_hlc, uuid7
+from warroom.store.log import LocalLog
+from warroom.model.times import now_ms
 
 INCIDENTS = 5_000
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")

@@ -31,7 +31,7 @@ from textual.widgets import Static  # noqa: E402
 
 from tests.diagnostics.kube_api import KubeApiServer, oom_killed, pod, running, waiting  # noqa: E402
 from warroom.diagnostics.pods import PodsDiagnostic  # noqa: E402
-from warroom.ui.diag_pane import DiagPane  # noqa: E402
+from warroom.ui.widgets.diag_pane import DiagPane  # noqa: E402
 
 
 class ProbeApp(App):

@@ -57,9 +57,9 @@ def child_floor(url: str, n: int) -> None:
 
 
 def child_terminal(url: str, db: str, n: int) -> None:
-    from warroom.local_log import LocalLog
+    from warroom.store.log import LocalLog
     from warroom.room import Room
-    from warroom.sync import SyncEngine
+    from warroom.sync.engine import SyncEngine
 
     room = Room(LocalLog(db), "b")
     lat = {}
@@ -90,9 +90,9 @@ def spawn(*args: str) -> subprocess.Popen:
 
 # -- the benchmarks ---------------------------------------------------------------------
 def propagation(server, tmp: Path, n: int) -> None:
-    from warroom.local_log import LocalLog
+    from warroom.store.log import LocalLog
     from warroom.room import Room
-    from warroom.sync import SyncEngine
+    from warroom.sync.engine import SyncEngine
 
     r = server.client()
     floor_proc = spawn("--child-floor", server.url, str(n))
@@ -128,9 +128,9 @@ def propagation(server, tmp: Path, n: int) -> None:
 
 
 def catch_up(server, tmp: Path, n: int) -> None:
-    from warroom.local_log import LocalLog
+    from warroom.store.log import LocalLog
     from warroom.room import Room
-    from warroom.sync import SyncEngine
+    from warroom.sync.engine import SyncEngine
 
     a = Room(LocalLog(tmp / "offline-a.db"), "a")
     incident = a.declare("offline", "SEV3")
@@ -174,9 +174,9 @@ def catch_up(server, tmp: Path, n: int) -> None:
 
 
 def write_path(server, tmp: Path, n: int) -> None:
-    from warroom.local_log import LocalLog
+    from warroom.store.log import LocalLog
     from warroom.room import Room
-    from warroom.sync import SyncEngine
+    from warroom.sync.engine import SyncEngine
 
     room = Room(LocalLog(tmp / "write.db"), "a")
     engine = SyncEngine(room, server.url)
@@ -207,9 +207,9 @@ def write_path(server, tmp: Path, n: int) -> None:
 
 
 def audit(server, tmp: Path, rounds: int = 50) -> None:
-    from warroom.local_log import LocalLog
+    from warroom.store.log import LocalLog
     from warroom.room import Room
-    from warroom.sync import SyncEngine
+    from warroom.sync.engine import SyncEngine
 
     client = server.client()
     print("4. audit of what the store holds, nothing lost (runs every 30 s and in `sync`)")

@@ -22,12 +22,12 @@ from common import describe, pct
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.services import RedisServer  # noqa: E402
-from warroom.app import WarroomApp  # noqa: E402
-from warroom.local_log import LocalLog  # noqa: E402
-from warroom.policy import load_policy  # noqa: E402
+from warroom.ui.app import WarroomApp  # noqa: E402
+from warroom.store.log import LocalLog  # noqa: E402
+from warroom.model.policy import load_policy  # noqa: E402
 from warroom.room import Room  # noqa: E402
-from warroom.sync import SyncEngine  # noqa: E402
-from warroom.ui.timeline import SUMMARY, TimelineView  # noqa: E402
+from warroom.sync.engine import SyncEngine  # noqa: E402
+from warroom.ui.widgets.timeline import SUMMARY, TimelineView  # noqa: E402
 
 
 def raw_floor(server: RedisServer, n: int) -> list[float]:

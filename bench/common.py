@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from warroom.events import Event  # noqa: E402
-from warroom.ids import format_hlc, uuid7  # noqa: E402
-from warroom.local_log import LocalLog  # noqa: E402
-from warroom.policy import load_policy  # noqa: E402
+from warroom.model.events import Event  # noqa: E402
+from warroom.model.ids import format_hlc, uuid7  # noqa: E402
+from warroom.store.log import LocalLog  # noqa: E402
+from warroom.model.policy import load_policy  # noqa: E402
 from warroom.room import Room  # noqa: E402
 
 KINDS = ("note", "decision", "action", "hypothesis", "observation")

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from warroom.local_log import LocalLog
-from warroom.policy import load_policy
+from warroom.store.log import LocalLog
+from warroom.model.policy import load_policy
 from warroom.room import Room
-from warroom.times import parse_time
+from warroom.model.times import parse_time
 
 from .services import RedisServer
 

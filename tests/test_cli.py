@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from warroom.cli import console_args, main
+from warroom.cli.base import console_args, main
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from warroom import clocks
-from warroom.times import iso, parse_time
+from warroom.model import clocks
+from warroom.model.times import iso, parse_time
 
 MIN = 60_000
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.geometry import Region
 from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
-from warroom.app import WarroomApp
-from warroom.ui.dialogs import HelpScreen
-from warroom.ui.panels import ClocksPanel, IncidentHeader, StatusBar
-from warroom.ui.timeline import LABEL, PAGE_TURN_AFTER, SUMMARY, TimelineView
+from warroom.ui.app import WarroomApp
+from warroom.ui.screens.dialogs import HelpScreen
+from warroom.ui.widgets.panels import ClocksPanel, IncidentHeader, StatusBar
+from warroom.ui.widgets.timeline import LABEL, PAGE_TURN_AFTER, SUMMARY, TimelineView
 
 SIZE = (160, 48)
 
@@ -267,8 +267,8 @@ async def test_keys_can_be_remapped(room, clock):
 
 async def test_resolving_from_status_goes_through_the_checklist_and_starts_recovery(room, clock):
     from textual.widgets import Button
-    from warroom.ui.panels import FollowUpPanel
-    from warroom.ui.resolution import ResolutionScreen
+    from warroom.ui.widgets.panels import FollowUpPanel
+    from warroom.ui.screens.resolution import ResolutionScreen
 
     state = room.declare("API", "SEV2")
     app = app_for(room, clock)
@@ -294,10 +294,10 @@ async def test_resolving_from_status_goes_through_the_checklist_and_starts_recov
 
 
 async def test_comms_and_follow_up_screens_open_from_their_keys(room, clock):
-    from warroom.ui.actions_view import ActionsScreen
-    from warroom.ui.comms_pane import CommsScreen
-    from warroom.ui.postmortem_view import PostmortemScreen
-    from warroom.ui.rollback_dialog import RollbackDialog
+    from warroom.ui.screens.actions import ActionsScreen
+    from warroom.ui.screens.comms import CommsScreen
+    from warroom.ui.screens.postmortem import PostmortemScreen
+    from warroom.ui.screens.rollback import RollbackDialog
 
     room.declare("API", "SEV2")
     app = app_for(room, clock)
@@ -313,9 +313,9 @@ async def test_comms_and_follow_up_screens_open_from_their_keys(room, clock):
 
 
 async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timeline(room, clock):
-    from warroom.drills import start_drill
-    from warroom.ui.diag_pane import DiagPane
-    from warroom.ui.runbook_panel import RunbookPanel
+    from warroom.followup.drills import start_drill
+    from warroom.ui.widgets.diag_pane import DiagPane
+    from warroom.ui.widgets.runbook_panel import RunbookPanel
 
     drill = start_drill(room, "oom-cascade")
     clock.advance(minutes=6)

@@ -13,11 +13,11 @@ import time
 import pytest
 from textual.widgets import Input, Static
 
-from warroom.app import WarroomApp
-from warroom.cli import main
-from warroom.local_log import LocalLog
+from warroom.ui.app import WarroomApp
+from warroom.cli.base import main
+from warroom.store.log import LocalLog
 from warroom.room import Room
-from warroom.ui.timeline import SUMMARY, TimelineView
+from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
 from .comms.http_stub import Stub
 from .conftest import T0
@@ -278,7 +278,7 @@ def run_without_tty(tmp_path, *argv, stdin=subprocess.DEVNULL, stdout=subprocess
     env = {**os.environ, "WARROOM_USER": "tomas", "WARROOM_CONFIG_DIR": str(tmp_path / "config"),
            "WARROOM_STORE": "", "TERM": "xterm-256color"}
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", "import sys; from warroom.cli import main; sys.exit(main())",
+    done = subprocess.run([sys.executable, "-c", "import sys; from warroom.cli.base import main; sys.exit(main())",
                            "--db", str(tmp_path / "t.db"), *argv],
                           stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=env, timeout=30)
     return done, time.monotonic() - started

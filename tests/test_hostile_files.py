@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from warroom.cli import main
-from warroom.comms_config import ConfigError, load_settings
-from warroom.drills import load_scenarios
-from warroom.policy import PolicyError, load_policy
-from warroom.runbooks import load_runbooks
+from warroom.cli.base import main
+from warroom.comms.settings import ConfigError, load_settings
+from warroom.followup.drills import load_scenarios
+from warroom.model.policy import load_policy, PolicyError
+from warroom.diagnostics.runbooks import load_runbooks
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "runbooks" / "policies" / "cygni.toml"
@@ -155,7 +155,7 @@ def test_deep_config_toml_post_subprocess(env, tmp_path):
 
 
 def test_deep_config_toml_leaves_the_console_keys_at_their_defaults_with_a_warning(env):
-    from warroom.app import load_keymap
+    from warroom.ui.app import load_keymap
 
     config = env / "config.toml"
     config.write_text("[keys]\nquit = \"ctrl+q\"\n" + DEEP["arrays"])
@@ -408,7 +408,7 @@ def test_permission_denied_says_so(env, tmp_path):
 
 
 async def test_the_console_starts_with_a_broken_config_toml_and_says_why(env, room, clock):
-    from warroom.app import WarroomApp
+    from warroom.ui.app import WarroomApp
 
     config = env / "config.toml"
     config.write_text("[keys]\nquit = \"ctrl+q\"\n" + DEEP["inline tables"])

@@ -8,10 +8,10 @@ import os
 import pytest
 from textual import events
 
-from warroom.diagnostics.base import Row, Snapshot, describe_error, render_text
-from warroom.local_log import LocalLog
+from warroom.diagnostics.base import describe_error, render_text, Row, Snapshot
+from warroom.store.log import LocalLog
 from warroom.room import Room
-from warroom.text import MASK, clean, clean_name, redact, redact_bytes, strip_controls
+from warroom.model.safe_text import clean, clean_name, MASK, redact, redact_bytes, strip_controls
 
 from .test_terminal import Terminal
 
@@ -158,8 +158,8 @@ def test_the_room_keeps_names_on_one_line(tmp_path, clock):
 # -- the screen ------------------------------------------------------------------------------
 
 async def test_pasted_controls_never_enter_the_entry_line(room, clock):
-    from warroom.app import WarroomApp
-    from warroom.ui.entry import QuickEntry
+    from warroom.ui.app import WarroomApp
+    from warroom.ui.widgets.entry_line import QuickEntry
 
     room.declare("API", "SEV2")
     app = WarroomApp(room, clock=clock, keymap={})
@@ -179,8 +179,8 @@ async def test_pasted_controls_never_enter_the_entry_line(room, clock):
 async def test_pasted_controls_never_enter_a_dialog_input(room, clock):
     from textual.widgets import Input
 
-    from warroom.app import WarroomApp
-    from warroom.ui.dialogs import PromptScreen
+    from warroom.ui.app import WarroomApp
+    from warroom.ui.screens.dialogs import PromptScreen
 
     app = WarroomApp(room, clock=clock, keymap={})
     async with app.run_test(size=(160, 48)) as pilot:

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from warroom.events import Event
+from warroom.model.events import Event
 
-from warroom.local_log import SCHEMA_VERSION, LocalLog, LogError
+from warroom.store.log import LocalLog, LogError, SCHEMA_VERSION
 
 
 def test_pragmas_schema_and_outbox_in_the_same_transaction(room):
@@ -55,8 +55,8 @@ def test_newer_schema_is_refused(tmp_path):
 
 
 def test_core_never_imports_textual():
-    code = ("import sys, warroom.room, warroom.cli, warroom.report, warroom.quick_entry, warroom.clocks;"
-            "from warroom.cli import build_parser; build_parser();"
+    code = ("import sys, warroom.room, warroom.cli.base, warroom.model.report, warroom.model.entry_line, warroom.model.clocks;"
+            "from warroom.cli.base import build_parser; build_parser();"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'kubernetes', 'psycopg')];"
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -11,13 +11,13 @@ from collections import Counter
 import pytest
 from textual.widgets import Input, OptionList, Static
 
-from warroom import clocks
+from warroom.model import clocks
 from warroom import room as room_module
-from warroom.app import WarroomApp
-from warroom.events import Event
-from warroom.ids import format_hlc, uuid7
-from warroom.ui.panels import IncidentHeader
-from warroom.ui.timeline import SUMMARY, TimelineView
+from warroom.ui.app import WarroomApp
+from warroom.model.events import Event
+from warroom.model.ids import format_hlc, uuid7
+from warroom.ui.widgets.panels import IncidentHeader
+from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
 SIZE = (160, 48)
 N, OPEN = 5_000, 20

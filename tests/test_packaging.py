@@ -14,7 +14,7 @@ def test_wheel_ships_styles_policies_and_runbooks(tmp_path):
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                    check=True, capture_output=True)
-    code = ("import warroom.locations as l, warroom.policy as p, warroom.runbooks as r;"
+    code = ("import warroom.config as l, warroom.model.policy as p, warroom.diagnostics.runbooks as r;"
             "print(l.data_dir('styles') / 'warroom.tcss');"
             "print(sorted(x.stem for x in p.policy_paths()));"
             "print(sorted(b.id for b in r.load_runbooks()[0]))")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from warroom.policy import PolicyError, load_policy
+from warroom.model.policy import load_policy, PolicyError
 
 SHIPPED = Path(__file__).resolve().parents[1] / "runbooks" / "policies" / "cygni.toml"
 

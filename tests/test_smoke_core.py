@@ -1,4 +1,4 @@
-from warroom import clocks
+from warroom.model import clocks
 
 
 def test_declare_then_state(room, clock):

@@ -2,7 +2,7 @@
 
 import random
 
-from warroom.state import fold
+from warroom.model.state import fold
 
 
 def test_fold_is_order_independent_and_idempotent(make_room, clock):

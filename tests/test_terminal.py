@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from warroom.local_log import LocalLog
+from warroom.store.log import LocalLog
 from warroom.room import Room
 
 
@@ -21,7 +21,7 @@ class Terminal:
     def __init__(self, *args: str, env: dict[str, str]) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
-            os.execvpe(sys.executable, [sys.executable, "-m", "warroom.cli", *args], env)
+            os.execvpe(sys.executable, [sys.executable, "-m", "warroom", *args], env)
         import fcntl
         import termios
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 48, 160, 0, 0))

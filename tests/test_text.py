@@ -1,4 +1,4 @@
-from warroom.text import redact, strip_controls
+from warroom.model.safe_text import redact, strip_controls
 
 
 def test_control_characters_are_stripped_but_newlines_kept():

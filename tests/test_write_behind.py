@@ -9,9 +9,9 @@ import time
 
 from textual.widgets import Input
 
-from warroom.app import WarroomApp
-from warroom.ui.panels import StatusBar
-from warroom.ui.timeline import SUMMARY, TimelineView
+from warroom.ui.app import WarroomApp
+from warroom.ui.widgets.panels import StatusBar
+from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
 SIZE = (160, 48)
 

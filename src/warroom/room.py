@@ -9,17 +9,17 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from . import clocks
-from .events import ENTRY_KINDS, Event, EventError, check_size, is_policy_name, validate_payload
-from .ids import HybridClock, format_hlc, parse_hlc, short_token, slugify, uuid7
-from .local_log import LocalLog
-from .policy import Policy, PolicyError, load_policy
-from .state import IncidentState, fold
-from .text import clean, clean_name
-from .times import FUTURE_SLACK_MS, now_ms, to_datetime
+from .model import clocks
+from .model.events import check_size, ENTRY_KINDS, Event, EventError, is_policy_name, validate_payload
+from .model.ids import format_hlc, HybridClock, parse_hlc, short_token, slugify, uuid7
+from .store.log import LocalLog
+from .model.policy import load_policy, Policy, PolicyError
+from .model.state import fold, IncidentState
+from .model.safe_text import clean, clean_name
+from .model.times import FUTURE_SLACK_MS, now_ms, to_datetime
 
 if TYPE_CHECKING:
-    from .write_behind import OnError, WriteBehind
+    from .store.write_behind import OnError, WriteBehind
 
 Listener = Callable[[list[Event]], None]
 
@@ -310,7 +310,7 @@ class Room:
         """The write-behind thread and its connection (the console opens them after its first
         frame, so the first entry does not pay for them)."""
         if self._behind is None:
-            from .write_behind import WriteBehind
+            from .store.write_behind import WriteBehind
 
             self._behind_log = LocalLog(self.log.path)  # a connection of its own: see write_behind.py
             self._behind = WriteBehind(lambda events: self._commit(events, log=self._behind_log))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warroom import followup, rollback
+from warroom.followup import resolution, rollback
 
 
 def run_incident(room, clock, policy_name: str):
@@ -11,13 +11,13 @@ def run_incident(room, clock, policy_name: str):
     state = room.declare("Checkout API 5xx", "SEV2", service="checkout-api",
                          impact="Card payments failing for ~30% of EU users", at=clock() - 3 * 60_000)
     iid = state.id
-    followup.mark(room, iid, "started", at=clock() - 8 * 60_000)  # 13:55
-    followup.mark(room, iid, "detected", at=clock() - 3 * 60_000)  # 14:00
+    resolution.mark(room, iid, "started", at=clock() - 8 * 60_000)  # 13:55
+    resolution.mark(room, iid, "detected", at=clock() - 3 * 60_000)  # 14:00
     room.assign(iid, "IC", "alice")
     room.note(iid, "alert fired: 5xx > 5% on checkout", kind="observation", at=clock() - 3 * 60_000)
     clock.advance(minutes=2)  # 14:05
     room.acknowledge(iid)
-    followup.mark(room, iid, "acknowledged")
+    resolution.mark(room, iid, "acknowledged")
     room.note(iid, "deploy 4711 went out at 13:50", kind="observation", at=clock() - 15 * 60_000)
     clock.advance(minutes=10)  # 14:15
     room.set_severity(iid, "SEV1")
@@ -29,19 +29,19 @@ def run_incident(room, clock, policy_name: str):
     room.note(iid, "roll back deploy 4711", kind="decision")
     clock.advance(minutes=10)  # 14:30
     room.set_status(iid, room.policy_for(room.state(iid)).statuses[1].name)
-    followup.mark(room, iid, "mitigated")
+    resolution.mark(room, iid, "mitigated")
     room.set_field(iid, "root_cause", "Deploy 4711 changed the payment client's TLS settings.")
     room.set_field(iid, "contributing_factors", "No canary for the payment client\nAlert threshold too high")
     room.set_field(iid, "what_went_well", "Rollback took 4 minutes")
     room.set_field(iid, "what_went_wrong", "Detection took 5 minutes\nStatus page lagged | twice")
     room.set_field(iid, "resolution", "Rolled back deploy 4711.")
     room.set_field(iid, "lessons", "Canary every client library change.")
-    followup.save_action(room, iid, description="Add canary stage for payment client", owner="carol",
+    resolution.save_action(room, iid, description="Add canary stage for payment client", owner="carol",
                          due="2026-11-29", priority="P0")
-    followup.save_action(room, iid, description="Lower 5xx alert threshold to 2%", owner="dave",
+    resolution.save_action(room, iid, description="Lower 5xx alert threshold to 2%", owner="dave",
                          due="2026-11-20", priority="P1")
     for criterion in room.policy_for(room.state(iid)).resolution_criteria:
-        followup.tick(room, iid, criterion, True)
+        resolution.tick(room, iid, criterion, True)
     clock.advance(minutes=35)  # 15:05
-    followup.resolve(room, iid)
+    resolution.resolve(room, iid)
     return room.state(iid)

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from warroom import clocks, followup, rollback
-from warroom.cli import main
+from warroom.model import clocks
+from warroom.followup import resolution, rollback
+from warroom.cli.base import main
 from warroom.room import RoomError
 
 from .scenario import run_incident
@@ -17,14 +18,14 @@ MIN = 60_000
 
 def test_resolve_with_open_criteria_needs_override(room, clock):
     state = room.declare("API down", "SEV1")
-    followup.tick(room, state.id, "1")
-    followup.tick(room, state.id, "error rates")
-    with pytest.raises(followup.NeedsOverride) as err:
-        followup.resolve(room, state.id)
+    resolution.tick(room, state.id, "1")
+    resolution.tick(room, state.id, "error rates")
+    with pytest.raises(resolution.NeedsOverride) as err:
+        resolution.resolve(room, state.id)
     assert err.value.open_items == ["Response times acceptable", "All health checks passing",
                                     "No customer complaints"]
     assert room.state(state.id).status == "Investigating"
-    followup.resolve(room, state.id, override_reason="IC call: customers confirm recovery")
+    resolution.resolve(room, state.id, override_reason="IC call: customers confirm recovery")
     kinds = [e.kind for e in room.log.events(state.id)]
     assert kinds[-2:] == ["override", "status"]
     override = room.log.events(state.id)[-2].payload
@@ -36,89 +37,89 @@ def test_resolve_with_open_criteria_needs_override(room, clock):
 def test_criteria_are_last_writer_wins(make_room, clock):
     alice, bob = make_room("alice"), make_room("bob")
     state = alice.declare("API down", "SEV1")
-    first = followup.tick(alice, state.id, "2", True)
+    first = resolution.tick(alice, state.id, "2", True)
     bob.ingest(alice.log.events(state.id))
     clock.advance(seconds=1)
-    second = followup.tick(bob, state.id, "2", False)
+    second = resolution.tick(bob, state.id, "2", False)
     alice.ingest([second])
     bob.ingest([first])
     for room in (alice, bob):
-        items = followup.criteria(room.log.events(state.id), room.policy)
+        items = resolution.criteria(room.log.events(state.id), room.policy)
         assert [c.met for c in items] == [False] * 5
     with pytest.raises(RoomError, match="no single criterion"):
-        followup.tick(alice, state.id, "nothing like it")
+        resolution.tick(alice, state.id, "nothing like it")
 
 
 def test_recovery_countdown_and_recurrence(room, clock):
     state = room.declare("API down", "SEV2")
     clock.advance(minutes=20)
-    followup.resolve(room, state.id, override_reason="drill")
+    resolution.resolve(room, state.id, override_reason="drill")
     state = room.state(state.id)
-    rec = followup.recovery(state, room.policy)
+    rec = resolution.recovery(state, room.policy)
     assert rec.ends_ms == clock() + 30 * MIN and rec.remaining(clock() + 10 * MIN) == 20 * MIN
     clock.advance(minutes=12)
     assert rec.active(clock())
-    followup.reopen(room, state.id, "5xx back on checkout")
+    resolution.reopen(room, state.id, "5xx back on checkout")
     state = room.state(state.id)
-    assert state.status == "Investigating" and followup.recovery(state, room.policy) is None
+    assert state.status == "Investigating" and resolution.recovery(state, room.policy) is None
     assert clocks.next_update(state, room.policy) is not None
     assert any(e.kind == "entry" and "Recurrence" in e.payload["text"] for e in room.log.events(state.id))
     clock.advance(minutes=5)
-    followup.resolve(room, state.id, override_reason="again")
-    assert followup.recovery(room.state(state.id), room.policy).started_ms == clock()
+    resolution.resolve(room, state.id, override_reason="again")
+    assert resolution.recovery(room.state(state.id), room.policy).started_ms == clock()
 
 
 def test_sre_team_has_no_recovery_but_postmortem_and_review(make_room, clock):
     room = make_room("alice", policy="sre-team")
     state = room.declare("API down", "SEV1")
-    assert followup.deadlines(state, room.policy, []) == []
-    followup.resolve(room, state.id, override_reason="x")
+    assert resolution.deadlines(state, room.policy, []) == []
+    resolution.resolve(room, state.id, override_reason="x")
     state = room.state(state.id)
-    assert followup.recovery(state, room.policy) is None
-    pm, review = followup.deadlines(state, room.policy, room.log.events(state.id))
+    assert resolution.recovery(state, room.policy) is None
+    pm, review = resolution.deadlines(state, room.policy, room.log.events(state.id))
     assert (pm.name, pm.deadline.due_ms) == ("postmortem", clock() + 24 * 60 * MIN)
     assert (review.name, review.deadline.due_ms) == ("review", clock() + 7 * 24 * 60 * MIN)
     assert pm.deadline.overdue(clock() + 25 * 60 * MIN)
-    followup.mark(room, state.id, "postmortem")
-    pm, _ = followup.deadlines(room.state(state.id), room.policy, room.log.events(state.id))
+    resolution.mark(room, state.id, "postmortem")
+    pm, _ = resolution.deadlines(room.state(state.id), room.policy, room.log.events(state.id))
     assert pm.deadline.met_ms == clock() and not pm.deadline.overdue(clock() + 25 * 60 * MIN)
     sev3 = room.declare("Typo", "SEV3")
-    followup.resolve(room, sev3.id, override_reason="x")
-    assert [f.name for f in followup.deadlines(room.state(sev3.id), room.policy, [])] == ["review"]
+    resolution.resolve(room, sev3.id, override_reason="x")
+    assert [f.name for f in resolution.deadlines(room.state(sev3.id), room.policy, [])] == ["review"]
 
 
 def test_action_items_fold_per_field(make_room, clock):
     alice, bob = make_room("alice"), make_room("bob")
     state = alice.declare("API down", "SEV1")
-    item = followup.save_action(alice, state.id, description="Add canary", owner="carol",
+    item = resolution.save_action(alice, state.id, description="Add canary", owner="carol",
                                 due="2026-11-23", priority="p0").payload["item_id"]
     bob.ingest(alice.log.events(state.id))
-    a = followup.save_action(alice, state.id, item, owner="dave")
-    b = followup.save_action(bob, state.id, item, status="done")
+    a = resolution.save_action(alice, state.id, item, owner="dave")
+    b = resolution.save_action(bob, state.id, item, status="done")
     alice.ingest([b])
     bob.ingest([a])
     for room in (alice, bob):
-        [got] = followup.action_items(room.log.events(state.id))
+        [got] = resolution.action_items(room.log.events(state.id))
         assert (got.owner, got.status, got.priority, got.due) == ("dave", "done", "P0", "2026-11-23")
-    [got] = followup.action_items(alice.log.events(state.id))
+    [got] = resolution.action_items(alice.log.events(state.id))
     assert not got.overdue(clock() + 5 * 24 * 60 * MIN)  # done items are never overdue
-    followup.save_action(alice, state.id, item, status="open")
-    [got] = followup.action_items(alice.log.events(state.id))
+    resolution.save_action(alice, state.id, item, status="open")
+    [got] = resolution.action_items(alice.log.events(state.id))
     assert not got.overdue(clock()) and got.overdue(clock() + 2 * 24 * 60 * MIN)
     with pytest.raises(RoomError, match="unknown priority"):
-        followup.save_action(alice, state.id, item, priority="P9")
+        resolution.save_action(alice, state.id, item, priority="P9")
     with pytest.raises(RoomError, match="no action item"):
-        followup.save_action(alice, state.id, "Azzzz", status="done")
+        resolution.save_action(alice, state.id, "Azzzz", status="done")
 
 
 def test_metrics_from_markers_and_report_excludes_drills(make_room, clock, tmp_path, capsys):
     room = make_room("alice", db="m.db")
     state = run_incident(room, clock, "cygni")
-    m = followup.metrics(state, room.policy, room.log.events(state.id))
+    m = resolution.metrics(state, room.policy, room.log.events(state.id))
     assert m.values == {"detect": 5 * MIN, "acknowledge": 5 * MIN, "mitigate": 30 * MIN, "resolve": 65 * MIN}
     assert m.derived == ("resolved",)
     drill = room.declare("Drill: DB failover", "SEV1", drill=True, scenario="db")
-    followup.mark(room, drill.id, "acknowledged", at=clock() + 1)
+    resolution.mark(room, drill.id, "acknowledged", at=clock() + 1)
     assert main(["--db", str(tmp_path / "m.db"), "report", "--json"], clock=clock) == 0
     report = json.loads(capsys.readouterr().out)
     assert [i["id"] for i in report["incidents"]] == [state.id]

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from warroom import clocks
-from warroom.comms_config import ConfigError, Settings, load_settings
-from warroom.posting import Poster, PostError, deliver, dedup_key
+from warroom.model import clocks
+from warroom.comms.settings import ConfigError, load_settings, Settings
+from warroom.comms.post import dedup_key, deliver, Poster, PostError
 
 from .http_stub import statuspage_routes
 

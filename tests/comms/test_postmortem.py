@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from warroom import postmortem
-from warroom.cli import main
+from warroom.comms import postmortem
+from warroom.cli.base import main
 
 from .scenario import run_incident
 

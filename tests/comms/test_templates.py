@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from warroom import templates
-from warroom.templates import TemplateError, fill, parse
+from warroom.comms import templates
+from warroom.comms.templates import fill, parse, TemplateError
 
 from .scenario import run_incident
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import DataTable, Input, Markdown, Select, SelectionList, Static, TextArea
 
-from warroom import followup, templates
-from warroom.comms_config import Settings
-from warroom.posting import Poster
-from warroom.ui.actions_view import ActionsScreen, ActionsView
-from warroom.ui.comms_pane import CommsPane
-from warroom.ui.postmortem_view import PostmortemScreen
-from warroom.ui.resolution import ResolutionScreen
-from warroom.ui.rollback_dialog import RollbackDialog
+from warroom.followup import resolution
+from warroom.comms import templates
+from warroom.comms.settings import Settings
+from warroom.comms.post import Poster
+from warroom.ui.screens.actions import ActionsScreen, ActionsView
+from warroom.ui.screens.comms import CommsPane
+from warroom.ui.screens.postmortem import PostmortemScreen
+from warroom.ui.screens.resolution import ResolutionScreen
+from warroom.ui.screens.rollback import RollbackDialog
 
 
 HOOK = "/services/T1/B1/uiSecretPath123"
@@ -223,7 +224,7 @@ async def test_postmortem_preview_and_save(room, clock, tmp_path):
 
 async def test_actions_screen_closes_with_escape(room, clock):
     state = room.declare("API down", "SEV1")
-    followup_item = followup.save_action(
+    followup_item = resolution.save_action(
         room, state.id, description="Write runbook", priority="P2")
     app = Host(screen=ActionsScreen(room, state.id))
     async with app.run_test(size=(120, 40)) as pilot:

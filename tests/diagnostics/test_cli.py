@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from warroom.cli import main
+from warroom.cli.base import main
 
 from .kube_api import KubeApiServer
 from .test_pods import CLUSTER
@@ -105,14 +105,14 @@ def test_drill_declares_a_marked_incident_and_simulates(capsys, tmp_path, clock)
     assert code == 2 and "available: cache-collapse" in err
 
 
-@pytest.mark.parametrize("module", ["warroom.cli", "warroom.diagnostics", "warroom.runbooks", "warroom.drills",
-                                    "warroom.diag_cli", "warroom.ui.diag_pane", "warroom.ui.runbook_panel",
-                                    "warroom.app"])
+@pytest.mark.parametrize("module", ["warroom.cli.base", "warroom.diagnostics", "warroom.diagnostics.runbooks", "warroom.followup.drills",
+                                    "warroom.cli.diag", "warroom.ui.widgets.diag_pane", "warroom.ui.widgets.runbook_panel",
+                                    "warroom.ui.app"])
 def test_heavy_clients_are_not_imported_at_startup(module):
     import subprocess
     import sys
 
-    code = (f"import sys, {module}, warroom.cli as c; c.build_parser(); "
+    code = (f"import sys, {module}, warroom.cli.base as c; c.build_parser(); "
             "from warroom.diagnostics import available; available(); "
             "heavy = [m for m in ('kubernetes', 'psycopg', 'redis', 'httpx') if m in sys.modules]; "
             "print(','.join(heavy))")

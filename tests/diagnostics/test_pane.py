@@ -8,7 +8,7 @@ from warroom.diagnostics.base import RefreshSchedule, Snapshot
 from warroom.diagnostics.http_health import HttpDiagnostic
 from warroom.diagnostics.postgres import PostgresDiagnostic
 from warroom.diagnostics.redis_stats import RedisDiagnostic
-from warroom.ui.diag_pane import ConfirmScreen, DiagPane
+from warroom.ui.widgets.diag_pane import ConfirmScreen, DiagPane
 
 from .http_servers import HealthServers
 from .ui_helpers import CountingDiagnostic, PaneApp, until

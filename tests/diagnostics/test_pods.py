@@ -7,7 +7,7 @@ import time
 import pytest
 
 from warroom.diagnostics.base import BAD, WARN
-from warroom.diagnostics.pods import PodsDiagnostic, parse_target, pod_status
+from warroom.diagnostics.pods import parse_target, pod_status, PodsDiagnostic
 
 from .kube_api import KubeApiServer, oom_killed, pod, running, waiting
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from warroom.diagnostics.base import BAD, OK, WARN, render_text
+from warroom.diagnostics.base import BAD, OK, render_text, WARN
 from warroom.diagnostics.postgres import (PostgresDiagnostic, duration_level, scrub_sql,
                                           statements_sql)
 

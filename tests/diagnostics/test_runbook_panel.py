@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from warroom.drills import start_drill
-from warroom.runbooks import load_runbooks
-from warroom.ui.diag_pane import ConfirmScreen, DiagPane
-from warroom.ui.runbook_panel import RunbookPanel, open_runbook
+from warroom.followup.drills import start_drill
+from warroom.diagnostics.runbooks import load_runbooks
+from warroom.ui.widgets.diag_pane import ConfirmScreen, DiagPane
+from warroom.ui.widgets.runbook_panel import open_runbook, RunbookPanel
 
 from .kube_api import KubeApiServer
 from .test_pods import CLUSTER
@@ -49,7 +49,7 @@ async def test_command_runs_only_after_yes_and_is_recorded(room, tmp_path):
 
 async def test_real_shell_command_output(room):
     incident = room.declare("Errors", "SEV2").id
-    from warroom.runbooks import Runbook, Step
+    from warroom.diagnostics.runbooks import Runbook, Step
 
     rb = Runbook("echo", "Echo", "f10", "x.toml", steps=(Step("say", "printf 'hello\\n'; exit 3"),))
     panel = RunbookPanel(rb, room, incident)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warroom.runbooks import PaneSpec, load_runbooks, start
+from warroom.diagnostics.runbooks import load_runbooks, PaneSpec, start
 
 SHIPPED = {"high-error-rate", "performance-degradation", "service-unreachable", "health-check", "data-collection"}
 DIAGS = {"pods", "postgres", "redis", "http"}

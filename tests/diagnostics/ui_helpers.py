@@ -19,7 +19,7 @@ class PaneApp(App):
         yield from self.widgets
 
     def on_mount(self) -> None:
-        from warroom.ui.diag_pane import RowTable
+        from warroom.ui.widgets.diag_pane import RowTable
 
         tables = self.query(RowTable)
         if tables:

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from warroom.state import fold
-from warroom.sync import SyncEngine
+from warroom.model.state import fold
+from warroom.sync.engine import SyncEngine
 
 
 def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import threading
 
-from warroom.events import MAX_EVENT_BYTES
-from warroom.state import fold
-from warroom.times import now_ms
+from warroom.model.events import MAX_EVENT_BYTES
+from warroom.model.state import fold
+from warroom.model.times import now_ms
 
 from .conftest import converged, wait_until
 
@@ -115,9 +115,9 @@ def test_hostile_entries_are_quarantined_and_the_cursor_moves_on(terminal, redis
 
 
 def test_a_store_listing_too_many_incidents_is_capped(terminal, redis_server, monkeypatch):
-    import warroom.sync
+    import warroom.sync.engine
 
-    monkeypatch.setattr(warroom.sync, "MAX_INCIDENTS", 3)
+    monkeypatch.setattr(warroom.sync.engine, "MAX_INCIDENTS", 3)
     store = redis_server.client()
     for i in range(6):
         store.xadd("warroom:index", {"i": f"flood-{i}"})

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from warroom.events import MAX_EVENT_BYTES
-from warroom.local_log import LocalLog
+from warroom.model.events import MAX_EVENT_BYTES
+from warroom.store.log import LocalLog
 from warroom.room import Room, RoomError
-from warroom.sync import SyncEngine
-from warroom.times import iso, now_ms
+from warroom.sync.engine import SyncEngine
+from warroom.model.times import iso, now_ms
 
 from ..services import RedisServer
 from .conftest import converged, wait_until
@@ -209,8 +209,8 @@ def test_a_stamp_beyond_any_clock_is_quarantined_and_local_writes_go_on(terminal
 
 
 def test_a_log_already_holding_a_far_future_stamp_does_not_date_new_events(tmp_path, clock):
-    from warroom.events import Event
-    from warroom.policy import load_policy
+    from warroom.model.events import Event
+    from warroom.model.policy import load_policy
 
     log = LocalLog(tmp_path / "old.db")
     room = Room(log, "alice", load_policy("cygni"), clock=clock)
@@ -240,9 +240,9 @@ def test_a_remote_severity_dated_9999_does_not_win_for_ever(terminal, redis_serv
 
 
 def test_an_entry_a_little_early_is_held_and_applied_when_its_time_comes(terminal, redis_server, monkeypatch):
-    import warroom.sync
+    import warroom.sync.engine
 
-    monkeypatch.setattr(warroom.sync, "FUTURE_SLACK_MS", 500)
+    monkeypatch.setattr(warroom.sync.engine, "FUTURE_SLACK_MS", 500)
     (a, _), (b, b_sync) = terminal("a", start=False), terminal("b", heartbeat_s=0.1, clock_=now_ms)
     incident = a.declare("Early", "SEV3")
     publish(redis_server, a, incident.id)
@@ -305,7 +305,7 @@ def test_a_remote_declaration_naming_a_file_as_its_policy_is_quarantined(termina
 
 
 def test_a_policy_path_already_in_the_log_is_never_opened(room):
-    from warroom.state import IncidentState
+    from warroom.model.state import IncidentState
 
     state = IncidentState(id="x", declared=True, policy="/dev/zero")
     started = time.perf_counter()
@@ -351,8 +351,8 @@ def test_the_engine_keeps_its_clock_reading_for_the_sync_command(make_room, redi
 
 
 async def test_an_entry_over_the_cap_stays_in_the_console_entry_line(room, clock):
-    from warroom.app import WarroomApp
-    from warroom.ui.entry import QuickEntry
+    from warroom.ui.app import WarroomApp
+    from warroom.ui.widgets.entry_line import QuickEntry
 
     incident = room.declare("Big paste in the console", "SEV3")
     app = WarroomApp(room, clock=clock, keymap={})

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.services import RedisServer
-from warroom.cli import main
-from warroom.sync import SyncError, SyncEngine
+from warroom.cli.base import main
+from warroom.sync.engine import SyncEngine, SyncError
 
 from .conftest import converged
 
@@ -121,7 +121,7 @@ def test_sync_without_a_store_or_with_an_insecure_one_is_refused(tmp_path, capsy
 
     from argparse import Namespace
 
-    from warroom.sync_cli import allow_insecure
+    from warroom.cli.sync import allow_insecure
 
     assert not allow_insecure(Namespace())
     monkeypatch.setenv("WARROOM_STORE_INSECURE", "1")

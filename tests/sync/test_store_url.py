@@ -1,6 +1,6 @@
 import pytest
 
-from warroom.store_url import StoreUrlError, parse_store_url
+from warroom.sync.url import parse_store_url, StoreUrlError
 
 
 def test_tls_url_with_acl_user_and_password():
@@ -36,7 +36,7 @@ def test_bad_urls_say_why_without_the_password(url, words):
 
 
 def test_status_words_and_skew_warning():
-    from warroom.sync_status import SyncStatus
+    from warroom.sync.status import SyncStatus
 
     assert SyncStatus("live", pending=0).text == "live"
     assert SyncStatus("offline", pending=1).text == "offline · 1 event waiting"
@@ -48,13 +48,13 @@ def test_status_words_and_skew_warning():
 @pytest.mark.parametrize("raw", [b"not json", b"[]", b'{"user": "x"}', b"x" * 5000,
                                  b'{"user": 1, "origin": "o", "seen_ms": "soon"}'])
 def test_hostile_presence_records_are_ignored(raw):
-    from warroom.sync_status import parse_presence
+    from warroom.sync.status import parse_presence
 
     assert parse_presence(raw) is None
 
 
 def test_presence_text_is_cleaned():
-    from warroom.sync_status import parse_presence
+    from warroom.sync.status import parse_presence
 
     peer = parse_presence(b'{"user": "\\u001b]0;X\\u0007eve", "role": "[@click=app.quit]", '
                           b'"origin": "o1", "seen_ms": 1795356000000, "incident_id": null}')
@@ -62,7 +62,7 @@ def test_presence_text_is_cleaned():
 
 
 def test_status_segment_is_text_not_markup():
-    from warroom.sync_status import Presence, SyncStatus
+    from warroom.sync.status import Presence, SyncStatus
 
     peers = [Presence("[@click=app.quit]", "IC", "i1", "o1", 1), Presence("bob", "", None, "o2", 1)]
     text = SyncStatus("offline", pending=2, skew_ms=45_000, peers=peers).as_text()

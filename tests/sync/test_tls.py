@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from tests.services import free_port, wait_port
-from warroom.sync import SyncEngine, SyncError
+from warroom.sync.engine import SyncEngine, SyncError
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 

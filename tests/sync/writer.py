@@ -13,9 +13,9 @@ import os
 import signal
 import sys
 
-from warroom.local_log import LocalLog
+from warroom.store.log import LocalLog
 from warroom.room import Room
-from warroom.sync import SyncEngine
+from warroom.sync.engine import SyncEngine
 
 
 def main(db: str, url: str, mode: str, n: int = 0) -> None:

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
-from ..text import clean, clean_name
-from ..times import iso
+from ..model.safe_text import clean, clean_name
+from ..model.times import iso
 
 # Row and cell levels; the pane maps them to colours, the text render ignores them.
 OK, WARN, BAD, DIM = "ok", "warn", "bad", "dim"

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..text import clean
-from ..times import to_datetime
-from .base import BAD, OK, WARN, Diagnostic, Row, Snapshot, describe_error
+from ..model.safe_text import clean
+from ..model.times import to_datetime
+from .base import BAD, describe_error, Diagnostic, OK, Row, Snapshot, WARN
 
 COLUMNS = ("URL", "STATUS", "LATENCY", "RESULT", "LAST FAILURE")
 

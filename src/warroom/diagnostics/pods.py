@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..text import clean
-from ..times import humanize
-from .base import BAD, DIM, OK, WARN, Diagnostic, Row, Snapshot
+from ..model.safe_text import clean
+from ..model.times import humanize
+from .base import BAD, Diagnostic, DIM, OK, Row, Snapshot, WARN
 
 COLUMNS = ("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "LAST STATE", "AGE", "NODE")
 BAD_REASONS = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "OOMKilled", "Error",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..text import clean
-from .base import BAD, DIM, OK, WARN, Diagnostic, Row, Snapshot
+from ..model.safe_text import clean
+from .base import BAD, Diagnostic, DIM, OK, Row, Snapshot, WARN
 
 ACTIVITY_SQL = """
 select pid, coalesce(usename, ''), coalesce(datname, ''), coalesce(state, ''),

@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from .base import BAD, OK, WARN, Diagnostic, Row, Snapshot
+from .base import BAD, Diagnostic, OK, Row, Snapshot, WARN
 
 SPARKS = "▁▂▃▄▅▆▇█"
 COLUMNS = ("METRIC", "VALUE")

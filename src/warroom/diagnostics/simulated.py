@@ -31,7 +31,7 @@ def value_at(keyframes: list[dict], name: str, minute: float, default: float = 0
 
 
 def _iso(ms: int) -> str:
-    from ..times import iso
+    from ..model.times import iso
 
     return iso(ms).replace(".000Z", "Z")
 

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .commands import ACTIONS, key_label
+from .keys import ACTIONS, key_label
 
 
 class WarroomCommands(Provider):

@@ -1,0 +1,836 @@
+"""The console: a thin Textual shell over a :class:`~warroom.room.Room`.
+
+It renders state, turns keys into Room calls, and marshals events committed on other
+threads (the sync worker) onto the UI loop. Anything blocking — the store, diagnostics —
+runs in workers, never here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import gc
+import heapq
+import itertools
+import threading
+import time
+from typing import Callable
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Input
+
+from ..model import clocks
+from ..model.events import ENTRY_KINDS, Event, label, summary
+from ..config import config_dir, data_dir
+from ..room import Room, RoomError
+from ..model.safe_text import compile_patterns
+from ..model.times import hhmm, stamp, TimeError, to_datetime
+from .keys import ACTIONS, bindings
+from .widgets.entry_line import QuickEntry, SafeInput
+from .widgets.key_bar import KeyBar
+from .widgets.panels import ClocksPanel, FollowUpPanel, IncidentHeader, Roster, StatusBar
+from .widgets.timeline import TimelineView
+
+ALERT_WINDOW_MS = 90_000
+TYPED_ONTO_S = 1.0  # keys this soon after an entry comes back were meant for the next one
+TOLD_ONE_BY_ONE = 3  # more alerts than this in one tick are told (and rung) as one
+KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
+
+
+def _palette():
+    from .palette import WarroomCommands  # imported when the palette first opens
+    return WarroomCommands
+
+
+def load_keymap(warn: Callable[[str], None] | None = None) -> dict[str, str]:
+    """``[keys]`` from config.toml: action id -> key.
+
+    A broken file costs the console nothing but the custom keys: ``warn`` is told why (one
+    line naming the file) and the defaults apply. Posting, which needs the file's secrets,
+    refuses the same file instead (comms_config)."""
+    from ..model.tomlfile import load, TomlFileError
+
+    path = config_dir() / "config.toml"
+    try:
+        keys = load(path).get("keys", {}) if path.is_file() else {}
+        if not isinstance(keys, dict):
+            raise TomlFileError(path, f"keys: expected a table, got {type(keys).__name__}")
+    except (TomlFileError, OSError) as exc:
+        if warn is not None:
+            warn(f"{exc}; [keys] ignored, the default keys apply")
+        return {}
+    return {k: v for k, v in keys.items() if isinstance(v, str)}
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    """A few names of a long list: "a, b, c and 7 more"."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+class Unsaved(str):
+    """An entry whose commit failed: the line as typed, and what it keeps when tried again.
+
+    The line is read again as at the moment it was typed: ``-5m`` keeps its backdate, a
+    plain entry the time it was typed, an edited one the same. ``event`` is its last draft."""
+
+    def __new__(cls, value: str, seq: int, kind: str, now_ms: int, plain_ms: int, event: Event,
+                reason: str = "") -> "Unsaved":
+        self = super().__new__(cls, value)
+        self.seq, self.kind, self.now_ms, self.plain_ms = seq, kind, now_ms, plain_ms
+        self.event, self.reason = event, reason
+        return self
+
+    @property
+    def occurred_ms(self) -> int:
+        return self.event.occurred_ms
+
+    def retyped(self, value: str, event: Event | None = None, reason: str | None = None) -> "Unsaved":
+        return Unsaved(value, self.seq, self.kind, self.now_ms, self.plain_ms, event or self.event,
+                       self.reason if reason is None else reason)
+
+
+class ConsoleScreen(Screen):
+    """The console's screen: one grid (styles/warroom.tcss), apart from the dialogs' screens."""
+
+
+class WarroomApp(App):
+    CSS_PATH = str(data_dir("styles") / "warroom.tcss")
+    TITLE = "warroom"
+    BINDINGS = bindings()
+    COMMANDS = App.COMMANDS | {lambda: _palette()}
+
+    def __init__(self, room: Room, sync=None, clock=None, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.room, self.sync = room, sync
+        self.clock = clock or room.clock
+        self.incident_id: str | None = None
+        self.keymap = keymap if keymap is not None else load_keymap(  # shown once the screen is up
+            lambda text: self.notify(text, title="config.toml", severity="warning", timeout=20, markup=False))
+        self._alerted: set[tuple] = set()
+        self._due: list[tuple[int, str]] = []  # heap: (when an alert can next ring, incident)
+        self._due_at: dict[str, int] = {}  # incident -> the moment of its live heap entry
+        self._declared_elsewhere: list[Event] = []  # told at the next tick, all at once
+        self._kind_filter = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ui_thread: int | None = None
+        self._sync_text: Text | None = None
+        self._changes: list[Event] | None = None  # the shown incident's non-entry events
+        self.runbooks: dict = {}  # id -> Runbook, bound to their keys after the first frame
+        self._pending_drill = None
+        self._collecting = False
+        # Entries whose commit failed, oldest typed first, apart from the one back in the
+        # entry line (``_given_back``); ``warroom`` prints what is left at exit.
+        self.unsaved: list[Unsaved] = []
+        self._unsaved_lock = threading.Lock()  # failures arrive on the writer thread
+        self._given_back: Unsaved | None = None
+        self._given_back_line: QuickEntry | None = None
+        self._given_back_at = 0.0
+
+        self._typed = itertools.count()
+        self._drafts: list[tuple[Event, Unsaved]] = []  # typed, shown, not yet handed to the writer
+
+    def on_load(self) -> None:
+        # The first frame allocates a few hundred thousand objects that all live on (styles,
+        # widgets, caches); collecting while they pile up only walks them again and again.
+        # The collector comes back on once the first frame is painted.
+        self._collecting = gc.isenabled()
+        gc.disable()
+
+    # -- layout --------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return ConsoleScreen(id="_default")
+
+    def compose(self) -> ComposeResult:
+        # One grid on the screen (styles/warroom.tcss), with no container between it and the
+        # panels: every frame visits each container's every line, and the first frame lays
+        # out and paints them all. What an entry changes (a timeline row, the entry line, the
+        # status line) sits in the left column, what a second changes (the clocks, the
+        # header's right end) in the right one, so each frame stays small.
+        yield IncidentHeader(id="header")
+        yield TimelineView(id="timeline")
+        yield Vertical(id="panes")  # diagnostic panes: a column of their own once opened
+        yield ClocksPanel(id="clocks")
+        yield Roster(id="roster")
+        yield FollowUpPanel(id="followup")
+        yield QuickEntry(self._add_entry, id="entry",
+                         placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds")
+        yield StatusBar(id="status")  # the filter box takes its place while open
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._ui_thread = threading.get_ident()
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.query_one(KeyBar).show_keys(self.key_for)
+        # the newest open incident, else the newest: nothing else is folded to start
+        open_ = self.room.open_ids()
+        shown = open_ or self.room.log.incident_ids()[-1:]
+        self.show_incident(shown[-1] if shown else None)
+        now = self.clock()
+        for incident_id in open_:
+            self._recheck(incident_id, now)
+        self.room.subscribe(self._on_events)
+        self._next_second()
+        self.query_one(TimelineView).focus()
+        # after the first frame: what the first entry would otherwise wait for
+        self.call_after_refresh(self._load_runbooks)
+        self.call_after_refresh(self.room.open_writer)
+        self.call_after_refresh(self._warm_up)
+        if self.sync is not None:
+            self.sync.on_status = self._on_sync_status
+            self.sync.start()
+
+    def _warm_up(self) -> None:
+        """After the first frame, what the first entry would otherwise pay for."""
+        from ..model import entry_line  # noqa: F401  (the entry line's grammar)
+
+        compile_patterns()
+
+    def _load_runbooks(self) -> None:
+        """Bind each runbook's key; a malformed file is reported and the rest still load."""
+        from ..diagnostics.runbooks import load_runbooks
+
+        if self._collecting:
+            self._collecting = False
+            gc.freeze()  # what the first frame built stays for good: not walked again
+            gc.enable()
+        books, errors = load_runbooks()
+        for error in errors:
+            self.notify(str(error), title="Runbook not loaded", severity="error", timeout=20, markup=False)
+        for book in books:
+            self.runbooks[book.id] = book
+            self.bind(book.key, f"runbook('{book.id}')", description=book.title, show=False)
+        if self._pending_drill is not None:
+            drill, self._pending_drill = self._pending_drill, None
+            self.show_incident(drill.incident_id)
+            if drill.scenario.runbook in self.runbooks:
+                self.run_worker(self.action_runbook(drill.scenario.runbook))
+
+    def start_drill(self, drill) -> None:
+        """Open on a drill incident with its scenario's runbook (``warroom drill``)."""
+        self._pending_drill = drill
+
+    def on_unmount(self) -> None:
+        self._write_drafts()
+        self.room.flush()  # every entry typed is on disk (or in self.unsaved) before we go
+        if self._given_back is not None:  # still in the entry line, maybe edited: kept too
+            back, self._given_back = self._given_back, None
+            value = self._given_back_line.value.strip()  # the widget outlives its screen
+            self._keep(back.retyped(value) if value else back)
+
+        self.room.unsubscribe(self._on_events)
+        if self.sync is not None:
+            self.sync.stop()
+        gc.freeze()  # quitting should be instant: no last walk over every object on the way out
+        if self._collecting:  # quit before the first frame
+            gc.enable()
+
+    def key_for(self, action_id: str) -> str:
+        return self.keymap.get(action_id) or next(a.key for a in ACTIONS if a.id == action_id)
+
+    # -- state -> screen --------------------------------------------------------------------
+    @property
+    def state(self):
+        return self.room.state(self.incident_id, wait=False) if self.incident_id else None
+
+    def show_incident(self, incident_id: str | None) -> None:
+        self.incident_id = incident_id
+        self._changes = None
+        self.query_one(TimelineView).show(self.room.log, incident_id)
+        if self.sync is not None:
+            state = self.state
+            self.sync.set_presence(incident_id, self.room.role_of(state) if state else "")
+        self.refresh_panels()
+
+    def refresh_panels(self) -> None:
+        state = self.state
+        policy = self.room.policy_for(state) if state else None
+        self.query_one(IncidentHeader).show(state, policy)
+        self.query_one(Roster).show(state, policy)
+        self._show_status(state)
+        self._show_time(state, policy)
+
+    def _show_time(self, state, policy) -> None:
+        """The panels that move with the clock alone: repainted every second."""
+        now = self.clock()
+        self.query_one(IncidentHeader).show_time(state, now)
+        self.query_one(ClocksPanel).show(state, policy, now)
+        self.query_one(FollowUpPanel).show(self._follow_up(state, policy, now))
+
+    def _show_status(self, state) -> None:
+        timeline = self.query_one(TimelineView)
+        filter_bits = [timeline.filter_text] if timeline.filter_text else []
+        if timeline.filter_kinds:
+            filter_bits.append("kind " + ",".join(sorted(timeline.filter_kinds)))
+        self.query_one(StatusBar).show(self.room.user, self.room.role_of(state) if state else "",
+                                       str(self.room.log.path), timeline.row_count if state else None,
+                                       " · ".join(filter_bits), self._sync_text)
+
+    def _follow_up(self, state, policy, now: int) -> list[tuple[str, str]]:
+        if state is None:
+            return []
+        if self._changes is None:
+            self._changes = self.room.log.events(state.id, with_entries=False)
+        if not clocks.is_resolved(state, policy) and all(e.kind != "action_item" for e in self._changes):
+            return []  # no follow-up clocks run yet: not worth importing their module for
+        from ..followup import resolution
+
+        return resolution.clock_lines(state, policy, self._changes, now)
+
+    def _next_second(self) -> None:
+        # On the turn of the second: the UTC clock changes when the wall clock does, and
+        # between two ticks nothing time-driven is left for an entry's frame to repaint.
+        self.set_timer((1000 - self.clock() % 1000) / 1000 + 0.001, self._second)
+
+    def _second(self) -> None:
+        self.tick()
+        self._next_second()
+
+    def tick(self) -> None:
+        if not self.is_running:  # shutdown prunes the screens before it stops the timers
+            return
+        self.room.poll_log()
+        state = self.state
+        self._show_time(state, self.room.policy_for(state) if state else None)
+        self._alert()
+
+    def _alert(self) -> None:
+        """Ring once when an update falls due or an escalation step arrives, in any open incident.
+
+        Only incidents whose next alert moment has come are looked at: each check leaves the
+        moment of its incident's next alert, and a change to an incident asks for a check of
+        its own (``_apply``), so an idle tick costs the same at 5,000 incidents as at one."""
+        now = self.clock()
+        alerts: list[tuple[str, str, str, str, str]] = []  # (kind, incident title, title, message, severity)
+        while self._due and self._due[0][0] <= now:
+            when, incident_id = heapq.heappop(self._due)
+            if self._due_at.get(incident_id) != when:
+                continue  # a later check of the same incident took its place
+            del self._due_at[incident_id]
+            if self.room.is_open_id(incident_id):
+                nxt = self._check(self.room.state(incident_id, wait=False), now, alerts)
+                if nxt is not None:
+                    self._recheck(incident_id, nxt)
+        declared, self._declared_elsewhere = self._declared_elsewhere, []
+        self._tell(alerts, declared)
+
+    def _recheck(self, incident_id: str, when: int | None = None) -> None:
+        """Have the alert check look at an incident at ``when`` (by default, the next tick)."""
+        when = self.clock() if when is None else when
+        self._due_at[incident_id] = when
+        heapq.heappush(self._due, (when, incident_id))
+        if len(self._due) > 2 * len(self._due_at) + 64:  # mostly replaced entries: drop them
+            self._due = [(at, i) for i, at in self._due_at.items()]
+            heapq.heapify(self._due)
+
+    def _check(self, state, now: int, alerts: list) -> int | None:
+        """Add the alerts due in one incident; return when its next one can be due, if ever."""
+        policy = self.room.policy_for(state)
+        if clocks.is_resolved(state, policy):
+            return None
+        moments = []
+        update = clocks.next_update(state, policy)
+        if update and (state.id, "update", update.due_ms) not in self._alerted:
+            if update.overdue(now):
+                self._alerted.add((state.id, "update", update.due_ms))
+                alerts.append(("update", state.title, "Update overdue",
+                               f"{state.severity} {state.title}: status update overdue since "
+                               f"{hhmm(update.due_ms)} UTC — m to draft it, u once it is out", "error"))
+            else:
+                moments.append(update.due_ms + 1)
+        for step in clocks.escalation_steps(state, policy):  # in time order
+            if step.at_ms > now:
+                moments.append(step.at_ms)
+                break
+            key = (state.id, "escalation", step.track, step.after_minutes, step.at_ms)
+            if key not in self._alerted and now - step.at_ms <= ALERT_WINDOW_MS and step.after_minutes:
+                self._alerted.add(key)
+                alerts.append(("escalation", state.title, "Escalate",
+                               f"{state.title}: engage {step.notify} now ({step.track})", "warning"))
+        return min(moments, default=None)
+
+    def _tell(self, alerts: list, declared: list[Event]) -> None:
+        """Notify a tick's alerts and the incidents declared elsewhere since the last one: one
+        by one when they are few, else summed up in one notification (and one bell), so a
+        catch-up of thousands of incidents is not thousands of notifications."""
+        if len(alerts) <= TOLD_ONE_BY_ONE:
+            for _, _, title, message, severity in alerts:
+                self.bell()
+                self.notify(message, title=title, severity=severity, timeout=15, markup=False)
+        else:
+            self.bell()
+            lines = []
+            for kind, what in (("update", "status updates overdue"), ("escalation", "escalation steps due")):
+                names = [a[1] for a in alerts if a[0] == kind]
+                if names:
+                    lines.append(f"{what}: {len(names)} ({_some(names)})")
+            self.notify("\n".join(lines) + "\nx to switch", title=f"{len(alerts)} alerts",
+                        severity="error" if any(a[0] == "update" for a in alerts) else "warning",
+                        timeout=15, markup=False)
+        if 0 < len(declared) <= TOLD_ONE_BY_ONE:
+            for event in declared:
+                self.notify(f"{event.payload['severity']} {event.payload['title']} declared by "
+                            f"{event.author} — x to switch", title="New incident", markup=False)
+        elif declared:
+            self.notify(f"{len(declared)} incidents declared elsewhere "
+                        f"({_some([e.payload['title'] for e in declared])}) — x to switch",
+                        title="New incidents", markup=False)
+
+    # -- events from anywhere -------------------------------------------------------------
+    def _on_events(self, events: list[Event]) -> None:
+        self._from_any_thread(self._apply, events)
+
+    def _from_any_thread(self, fn, *args) -> None:
+        """Run ``fn`` on the UI loop: now if called there, else as soon as the loop can."""
+        if threading.get_ident() == self._ui_thread:
+            fn(*args)
+        elif self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    def _apply(self, events: list[Event]) -> None:
+        if not self.is_running:
+            return
+        if any(e.incident_id == self.incident_id for e in events):
+            self.query_one(TimelineView).changed()
+            if any(e.kind != "entry" for e in events):
+                self._changes = None
+                if self.sync is not None and self.state is not None:
+                    self.sync.set_presence(self.incident_id, self.room.role_of(self.state))
+        for event in events:
+            if event.kind == "declared" and event.incident_id != self.incident_id:
+                if self.incident_id is None:
+                    self.show_incident(event.incident_id)
+                elif event.origin != self.room.origin:
+                    self._declared_elsewhere.append(event)
+        for incident_id in {e.incident_id for e in events if e.kind != "entry"}:
+            if self.room.is_open_id(incident_id):
+                self._recheck(incident_id)  # its clocks may have moved: checked at the next tick
+        if all(e.kind == "entry" for e in events):
+            self._show_status(self.state)  # entries move only the timeline and its count
+        else:
+            self.refresh_panels()
+
+    def _on_sync_status(self, status) -> None:
+        def show() -> None:
+            self._sync_text = status.as_text() if hasattr(status, "as_text") else Text(str(status.state))
+            self.refresh_panels()
+        self._from_any_thread(show)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _do(self, fn, *args, **kwargs):
+        """Run a Room call, turning bad input into a notification instead of a crash."""
+        try:
+            return fn(*args, **kwargs)
+        except RoomError as exc:
+            self.notify(str(exc), title="Not done", severity="error", markup=False)
+            return None
+
+    def _need_incident(self) -> bool:
+        if self.incident_id is None:
+            self.notify("No incident yet: press D to declare one.", severity="warning")
+            return False
+        return True
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_write(self) -> None:
+        self.query_one(QuickEntry).focus()
+
+    def action_declare(self) -> None:
+        from .screens.dialogs import DeclareScreen
+
+        def declared(answer: dict | None) -> None:
+            if answer:
+                state = self._do(self.room.declare, **answer)
+                if state:
+                    self.show_incident(state.id)
+                    self.notify(f"{state.id} · {state.slug}", title=f"{state.severity} declared", markup=False)
+        self.push_screen(DeclareScreen(self.room.policy), declared)
+
+    def action_severity(self) -> None:
+        from .screens.dialogs import PickScreen
+
+        if not self._need_incident():
+            return
+        state = self.state
+        policy = self.room.policy_for(state)
+        options = [(s.id, f"{s.id} {s.name} — response {s.response_text}, updates "
+                    f"{'every %d min' % s.update_every_minutes if s.update_every_minutes else 'as needed'}")
+                   for s in policy.severities]
+        self.push_screen(PickScreen("Severity", options, state.severity),
+                         lambda sev: sev and self._do(self.room.set_severity, self.incident_id, sev))
+
+    def action_status(self) -> None:
+        from .screens.dialogs import PickScreen
+
+        if not self._need_incident():
+            return
+        state = self.state
+        policy = self.room.policy_for(state)
+        options = [(s.name, f"{s.name} — {s.phase}") for s in policy.statuses]
+
+        def picked(status: str | None) -> None:
+            if status and policy.status(status).resolved:
+                self.action_resolve()  # resolution goes through its checklist
+            elif status:
+                self._do(self.room.set_status, self.incident_id, status)
+        self.push_screen(PickScreen("Status", options, state.status), picked)
+
+    def action_assign(self) -> None:
+        from .screens.dialogs import AssignScreen
+
+        if not self._need_incident():
+            return
+        state = self.state
+
+        def assigned(answer: dict | None) -> None:
+            if answer:
+                self._do(self.room.assign, self.incident_id, answer["role"], answer["person"], answer["briefing"])
+        self.push_screen(AssignScreen(self.room.policy_for(state), state.roles), assigned)
+
+    def action_checklist(self) -> None:
+        from .screens.dialogs import ChecklistScreen, PickScreen
+
+        if not self._need_incident():
+            return
+        state = self.state
+        policy = self.room.policy_for(state)
+        options = [(r.id, f"{r.id} — {r.name} ({len(state.done_tasks(r.id))}/{len(r.tasks)})")
+                   for r in policy.roles if r.tasks]
+
+        def picked(role_id: str | None) -> None:
+            if not role_id:
+                return
+            role = policy.role(role_id)
+            incident = self.incident_id
+            self.push_screen(ChecklistScreen(
+                role.name, role.tasks, self.state.done_tasks(role.id),
+                lambda task, done: self._do(self.room.tick_task, incident, role.id, task, done)))
+        self.push_screen(PickScreen("Checklist of which role?", options), picked)
+
+    def action_update_posted(self) -> None:
+        if not self._need_incident():
+            return
+        if self._do(self.room.update_posted, self.incident_id):
+            update = clocks.next_update(self.state, self.room.policy_for(self.state))
+            nxt = f"next due {hhmm(update.due_ms)} UTC" if update else "no cadence"
+            self.notify(f"Status update recorded; {nxt}.", title="Update sent")
+
+    def action_comms(self) -> None:
+        if self._need_incident():
+            from .screens.comms import CommsScreen
+            self.push_screen(CommsScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
+
+    def action_resolve(self) -> None:
+        if self._need_incident():
+            from .screens.resolution import ResolutionScreen
+            self.push_screen(ResolutionScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
+
+    def action_reopen(self) -> None:
+        from ..followup import resolution
+        from .screens.dialogs import PromptScreen
+
+        if not self._need_incident():
+            return
+        incident = self.incident_id
+        self.push_screen(PromptScreen("Re-open: what recurred?", "symptoms seen again"),
+                         lambda reason: reason is not None and self._do(resolution.reopen, self.room, incident, reason))
+
+    def action_rollback(self) -> None:
+        if self._need_incident():
+            from .screens.rollback import RollbackDialog
+            self.push_screen(RollbackDialog(self.room, self.incident_id))
+
+    def action_action_items(self) -> None:
+        if self._need_incident():
+            from .screens.actions import ActionsScreen
+            self.push_screen(ActionsScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
+
+    def action_postmortem(self) -> None:
+        if self._need_incident():
+            from .screens.postmortem import PostmortemScreen
+            self.push_screen(PostmortemScreen(self.room, self.incident_id))
+
+    async def action_runbook(self, runbook_id: str) -> None:
+        """Open a runbook's checklist and panes beside the timeline, and record that it started."""
+        book = self.runbooks.get(runbook_id)
+        if book is None or not self._need_incident():
+            return
+        from ..followup.drills import resume_drill
+        from .widgets.runbook_panel import open_runbook
+
+        try:
+            drill = resume_drill(self.room, self.incident_id)
+        except LookupError as exc:
+            self.notify(str(exc), title="Drill scenario missing", severity="error", markup=False)
+            return
+        await self._show_panes(open_runbook(self.room, self.incident_id, book, drill=drill))
+
+    def action_diagnostic(self) -> None:
+        """Open one diagnostic pane: pick a source, give its target."""
+        from ..diagnostics import available
+        from .screens.dialogs import PickScreen, PromptScreen
+
+        names = available()
+        options = [(name, name) for name in sorted(names)]
+
+        def picked(name: str | None) -> None:
+            if name:
+                self.push_screen(PromptScreen(f"{name}: target", "a DSN, a Redis URL, a URL, or ns?label=value"),
+                                 lambda target: target is not None and self.run_worker(self._open_diagnostic(name, target)))
+        self.push_screen(PickScreen("Open a diagnostic pane", options), picked)
+
+    async def _open_diagnostic(self, name: str, target: str) -> None:
+        from ..followup.drills import resume_drill
+        from .widgets.diag_pane import DiagPane
+        from .widgets.runbook_panel import make_diagnostic
+
+        drill = resume_drill(self.room, self.incident_id) if self.incident_id else None
+        pane = DiagPane(make_diagnostic(name, target, drill), room=self.room,
+                        incident=lambda: self.incident_id, source="drill" if drill else "live")
+        await self._show_panes([pane], replace=False)
+
+    async def _show_panes(self, widgets: list, replace: bool = True) -> None:
+        panes = self.query_one("#panes")
+        if replace:
+            await panes.remove_children()
+        await panes.mount_all(widgets)
+        panes.add_class("-open")
+        panes.screen.add_class("-panes")
+        focusable = [w for w in widgets if getattr(w, "table", None) is not None]
+        if focusable:
+            focusable[0].table.focus()
+
+    async def action_close_panes(self) -> None:
+        panes = self.query_one("#panes")
+        await panes.remove_children()
+        panes.remove_class("-open")
+        panes.screen.remove_class("-panes")
+        self.query_one(TimelineView).focus()
+
+    def action_acknowledge(self) -> None:
+        if self._need_incident():
+            self._do(self.room.acknowledge, self.incident_id)
+
+    def action_switch(self) -> None:
+        """Pick an incident: the open ones first, then the rest, newest first; listed a page
+        at a time and narrowed as you type (id, title, slug, service, severity)."""
+        from .screens.dialogs import FilterPickScreen
+
+        if self.incident_id is None:  # one is shown as soon as there is any
+            self.notify("No incidents yet: press D to declare one.", severity="warning")
+            return
+        self.push_screen(FilterPickScreen("Switch incident", self._switch_order, self._switch_label,
+                                          self.incident_id, noun="incident"),
+                         lambda ref: ref and self.show_incident(ref))
+
+    def _switch_order(self, text: str) -> list[str]:
+        newest_first = self.room.log.incident_ids(matching=text)[::-1]
+        is_open = self.room.is_open_id
+        return [i for i in newest_first if is_open(i)] + [i for i in newest_first if not is_open(i)]
+
+    def _switch_label(self, incident_id: str) -> str:
+        s = self.room.state(incident_id, wait=False)  # folded here, only once its line is listed
+        return f"{s.severity} {s.status:<13} {s.title}  ({s.id}){'  DRILL' if s.drill else ''}"
+
+    def action_filter_text(self) -> None:
+        box = self._filter_box()
+        if box is None:
+            box = SafeInput(placeholder="filter the timeline (Enter keeps it, Esc clears)", id="filter", compact=True)
+            self.mount(box, after=self.query_one(StatusBar))
+        self._filtering(box, True)
+        box.focus()
+
+    def _filtering(self, box: Input, on: bool) -> None:
+        """The filter box takes the status line's place while it is open, like ``/`` in less."""
+        box.display = on
+        self.query_one(StatusBar).display = not on
+
+    def _filter_box(self) -> Input | None:
+        found = self.query("#filter")
+        return found.first(Input) if found else None
+
+    def action_filter_kind(self) -> None:
+        self._kind_filter = (self._kind_filter + 1) % len(KIND_FILTERS)
+        timeline = self.query_one(TimelineView)
+        timeline.set_filter(KIND_FILTERS[self._kind_filter], timeline.filter_text)
+        self.refresh_panels()
+
+    def action_help(self) -> None:
+        from .screens.dialogs import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    # -- widget messages ----------------------------------------------------------------------
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        timeline = self.query_one(TimelineView)
+        timeline.set_filter(timeline.filter_kinds, event.value)
+        self.refresh_panels()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self._filtering(self.query_one("#filter", Input), False)
+        self.query_one(TimelineView).focus()
+
+    def on_key(self, event) -> None:
+        if event.key != "escape":
+            return
+        box = self._filter_box()
+        if box is not None and box.has_focus:
+            box.value = ""
+            self._filtering(box, False)
+            self.query_one(TimelineView).focus()
+            event.stop()
+
+    def _add_entry(self, value: str) -> None:
+        """The scribe's hot path: the entry is on screen in the next frame, and its commit
+        follows on the writer thread once that frame is painted (see write_behind.py)."""
+        entry = self.query_one(QuickEntry)
+        back = self._given_back  # an entry the disk refused, tried again as it was typed
+        if not value.strip():
+            if back is None and self.unsaved:
+                self._offer_given_back(entry)  # Enter on the empty line: the oldest one comes back
+            return
+        if back is None and not self._need_incident():
+            return
+        from ..model.entry_line import parse
+
+        now = back.now_ms if back else self.clock()
+        try:
+            at, kind, text = parse(value, back.kind if back else entry.kind, now)
+        except TimeError as exc:
+            self.notify(str(exc), title="Entry kept, not added", severity="error", markup=False)
+            return
+        if back is not None:
+            event = self._do(self.room.draft_note, back.event.incident_id, text, kind,
+                             back.plain_ms if at is None else at)
+        else:
+            event = self._do(self.room.draft_note, self.incident_id, text, kind, at)
+        if event is None:
+            return
+        typed = back.retyped(value, event) if back is not None else Unsaved(
+            value, next(self._typed), entry.kind, now, event.occurred_ms if at is None else now, event)
+        with self.prevent(Input.Changed):  # nobody listens, and it would bubble through every container
+            entry.value = ""
+        if self.query_one(TimelineView).add_pending(event):
+            self._show_status(self.state)
+        self._drafts.append((event, typed))
+        if len(self._drafts) == 1:
+            self.call_after_refresh(self._write_drafts)
+        if back is not None:
+            self._given_back = None
+            self._offer_given_back(entry, asked=True)  # the next refused one, if any
+
+    def _write_drafts(self) -> None:
+        """Hand the entries typed since the last frame to the writer once that frame is on
+        screen. The writer takes the GIL back after each of its SQLite calls; started at once,
+        those turns land in the middle of painting the entry, and on a busy machine each can
+        cost the UI thread an OS scheduling delay."""
+        drafts, self._drafts = self._drafts, []
+        for event, typed in drafts:
+            self.room.write_behind(event, lambda events, exc, typed=typed: self._not_saved(typed, events, exc))
+
+    def _not_saved(self, typed: Unsaved, events: list[Event], exc: Exception) -> None:
+        """A write-behind commit failed (on the writer thread): the entry joins the refused
+        ones, in the order typed. The oldest comes back to the entry line when that is empty;
+        the rest wait their turn, or are printed at exit if the console is closing."""
+        failed = typed.retyped(typed, reason=str(exc).removeprefix(f"{self.room.log.path}: "))
+        self._keep(failed)
+
+        def give_back() -> None:
+            if not self.is_running:
+                return
+            self.query_one(TimelineView).drop_pending({e.event_id for e in events})
+            self._offer_given_back(self.query_one(QuickEntry))
+            if self._given_back is not None and self._given_back.seq == failed.seq:
+                told = f"{exc}. The entry is back in the entry line: Enter tries again."
+            else:
+                told = (f"{exc}. Not saved: {str(failed)!r} (printed again when warroom quits); "
+                        "Enter on the empty entry line brings it back.")
+            self.notify(told, title="Entry not saved", severity="error", timeout=30, markup=False)
+            self._show_status(self.state)
+        self._from_any_thread(give_back)
+
+    def _keep(self, entry: Unsaved) -> None:
+        with self._unsaved_lock:
+            bisect.insort(self.unsaved, entry, key=lambda u: u.seq)
+
+    def _offer_given_back(self, entry: QuickEntry, asked: bool = False) -> None:
+        """Put the oldest refused entry back in the entry line, if that line is free."""
+        if self._given_back is None and not entry.value:
+            with self._unsaved_lock:
+                back = self.unsaved.pop(0) if self.unsaved else None
+            if back is not None:
+                self._given_back, self._given_back_line = back, entry
+
+                self._given_back_at = float("-inf") if asked else time.monotonic()
+                with self.prevent(Input.Changed):
+                    entry.value = back
+                entry.cursor_position = len(back)
+        self._show_given_back(entry)
+
+    def _show_given_back(self, entry: QuickEntry) -> None:
+        """Under the entry line: why the entry in it is back, when it goes in, how many wait."""
+        back, waiting = self._given_back, len(self.unsaved)
+        if back is not None:
+            more = f" · {waiting} more waiting" if waiting else ""
+            line = (f"not saved ({back.reason}) · Enter tries again, at "
+                    f"{to_datetime(back.occurred_ms):%H:%M:%S} UTC{more}")
+        elif waiting:
+            line = f"{waiting} not saved · Enter on the empty line brings {'it' if waiting == 1 else 'the oldest'} back"
+        else:
+            line = None
+        entry.border_subtitle = Text(line) if line else None
+
+    @on(Input.Changed, "#entry")
+    def _typed_onto(self) -> None:
+        """An entry given back steps aside, whole, when the line is cleared, or when keys land
+        on it at once: those were meant for the next entry (the scribe typed on without
+        looking), and start a line of their own rather than merging the two."""
+        back = self._given_back
+        if back is None:
+            return
+        entry = self.query_one(QuickEntry)
+        value = entry.value
+        if value:
+            if (value == back or time.monotonic() - self._given_back_at > TYPED_ONTO_S
+                    or not (value.startswith(back) or value.endswith(back))):
+                return  # an edit: it goes in at the entry's own time
+            typed = value[len(back):] if value.startswith(back) else value[:-len(back)]
+            with self.prevent(Input.Changed):
+                entry.value = typed
+            entry.cursor_position = len(typed)
+        self._given_back = None
+        self._keep(back)
+        self._show_given_back(entry)
+
+
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, QuickEntry):
+            self.query_one(TimelineView).make_room()
+
+    @on(QuickEntry.Left)
+    def _entry_left(self) -> None:
+        self.query_one(TimelineView).focus()
+
+    @on(TimelineView.Opened)
+    def _opened(self, message: TimelineView.Opened) -> None:
+        from .screens.dialogs import TextScreen
+
+        event = self.room.log.get(message.event_id)
+        if event is None:
+            return
+        body = [f"occurred  {stamp(event.occurred_ms)} UTC", f"recorded  {stamp(event.recorded_ms)} UTC",
+                f"author    {event.author}{f' ({event.role})' if event.role else ''}",
+                f"kind      {label(event)}", f"origin    {event.origin}", f"id        {event.event_id}", ""]
+        body.append(event.payload.get("text") or summary(event))
+        if event.payload.get("briefing"):
+            body.append(f"briefing: {event.payload['briefing']}")
+        self.push_screen(TextScreen(label(event).upper(), "\n".join(body)))

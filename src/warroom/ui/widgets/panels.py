@@ -1,0 +1,334 @@
+"""The always-visible panels: header, clocks, roster, follow-up and status bar. They only
+render what they are given; the app decides when (once a second, and when an event lands)."""
+
+import os
+# Annotations are not postponed here: typing compiles each string annotation of a
+# NamedTuple when the module is imported, and these load as the console starts.
+from typing import NamedTuple
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Region
+from textual.renderables.digits import Digits as DigitsRenderable
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ...model import clocks
+from ...model.policy import Policy
+from ...model.state import IncidentState
+from ...model.times import duration, hhmm, humanize, to_datetime
+
+SEVERITY_CLASSES = ("sev1", "sev2", "sev3", "sev4")
+
+
+class TextLines(Widget):
+    """Lines of Rich text painted straight to strips, repainting only the cells that change.
+
+    The clocks change every second and the status line with every entry. A Static would take
+    each change through its content pipeline and repaint all of itself; here a change dirties
+    only the changed lines, from their first changed cell on, so the frame it costs stays
+    small, and so does the wait of an entry typed while it is painted. Segments carry the text
+    literally: nothing here is ever parsed as markup."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._source: list[Text] = []
+        self._lines: list[Text] = []
+        self._laid_for = -1  # the content width self._lines were laid out for
+        self._strips: dict[int, Strip] = {}
+        self._painted_for: tuple[int, Style] | None = None
+
+    def show_lines(self, texts: list[Text]) -> None:
+        if texts != self._source:
+            self._source = texts
+            self.changed()
+
+    def lay_out(self, width: int) -> list[Text]:
+        """The lines to show at a content width: those given, a long one wrapped (a line that
+        must not wrap says so with ``no_wrap`` and its ``overflow``)."""
+        if width <= 0 or all(line.cell_len <= width for line in self._source):
+            return self._source
+        return [part for line in self._source for part in self.fit(line, width)]
+
+    def fit(self, text: Text, width: int) -> list[Text]:
+        """``text`` as lines of at most ``width`` cells (before the first layout: as given)."""
+        if width <= 0 or ("\n" not in text.plain and text.cell_len <= width):
+            return list(text.split("\n"))
+        return list(text.wrap(self.app.console, width))
+
+    def lines(self, width: int) -> list[Text]:
+        if width != self._laid_for:
+            self._lines, self._laid_for = self.lay_out(width), width
+            self._strips.clear()
+        return self._lines
+
+    def changed(self) -> None:
+        """What the panel shows may have changed: repaint what did, and ask for a layout of
+        the screen only when an auto-sized panel gained or lost a line."""
+        width = self.content_size.width
+        old, new = self._lines, self.lay_out(width)
+        if new == old and width == self._laid_for:
+            return
+        self._lines, self._laid_for = new, width
+        if len(new) != len(old) or not width:
+            self._strips.clear()
+            height = self.styles.height
+            self.refresh(layout=len(new) != len(old) and (height is None or height.is_auto))
+            return
+        dirty = []
+        for y, (before, after) in enumerate(zip(old, new)):
+            if before != after:
+                self._strips.pop(y, None)
+                x = first_difference(before, after)
+                dirty.append(Region(x, y, width - x, 1))
+        if dirty:
+            self.refresh(*dirty)
+
+    def render(self) -> Text:
+        return Text("\n").join(self.lines(self.content_size.width))
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return len(self.lines(width))
+
+    def render_lines(self, crop):
+        # The base style walks the ancestors' backgrounds: once a frame, not once a line.
+        painted_for = (self.content_size.width, self.rich_style)
+        if painted_for != self._painted_for:
+            self._painted_for = painted_for
+            self._strips.clear()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            width, base = self._painted_for or (self.content_size.width, self.rich_style)
+            lines = self.lines(width)
+            segments = lines[y].render(self.app.console) if y < len(lines) else []
+            strip = Strip(segments).apply_style(base).crop_extend(0, width, base)
+            self._strips[y] = strip
+        return strip
+
+
+def first_difference(before: Text, after: Text) -> int:
+    """The first cell where two lines differ: the end of their common text, or 0 when their
+    styles differ (a change of colour may be anywhere)."""
+    if before.spans != after.spans or before.style != after.style:
+        return 0
+    return cell_len(os.path.commonprefix([before.plain, after.plain]))
+
+
+class IncidentHeader(TextLines):
+    """Incident, severity badge, status and lifecycle phase; at the right end, time since the
+    declaration and the UTC clock. Only the right end changes every second, and only its
+    cells are repainted: the corner above the clocks panel, away from the timeline."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._left: list[Text] = [Text(), Text()]
+        self._right: list[Text] = [Text(), Text()]
+
+    def show(self, state: IncidentState | None, policy: Policy | None) -> None:
+        """What changes when events land."""
+        if state is None or policy is None:
+            left = [Text.assemble((" warroom ", "bold reverse"), ("  no incident — press D to declare", "dim")),
+                    Text()]
+        else:
+            sev = state.severity.lower()
+            for cls in SEVERITY_CLASSES:
+                self.set_class(cls == sev, f"-{cls}")
+            badge = {"sev1": "bold white on red", "sev2": "bold black on dark_orange",
+                     "sev3": "bold black on yellow", "sev4": "bold black on grey70"}.get(sev, "reverse")
+            title = Text()
+            if state.drill:
+                title.append(" DRILL ", "bold black on cyan")
+                title.append(" ")
+            title.append(f" {state.severity} ", badge)
+            title.append(f" {state.title} ", "bold")
+            title.append(f" {state.id} · {state.slug}", "dim")
+            resolved = clocks.is_resolved(state, policy)
+            status = Text.assemble((f" {state.status} ", "bold black on green" if resolved else "bold reverse"),
+                                   f"  phase: {clocks.phase(state, policy)}")
+            left = [title, status]
+        if left != self._left:
+            self._left = left
+            self.changed()
+
+    def show_time(self, state: IncidentState | None, now: int) -> None:
+        """What changes every second."""
+        elapsed = (Text(f"elapsed {duration(now - state.declared_ms)}")
+                   if state is not None and state.declared_ms is not None else Text())
+        right = [elapsed, Text(to_datetime(now).strftime("%Y-%m-%d %H:%M:%S UTC"), "bold")]
+        if right != self._right:
+            self._right = right
+            self.changed()
+
+    def lay_out(self, width: int) -> list[Text]:
+        lines = []
+        for left, right in zip(self._left, self._right):
+            line = left.copy()
+            room = max(0, width - right.cell_len - 2)
+            if width > 0 and line.cell_len > room:
+                line.truncate(room, overflow="ellipsis")
+            line.append(" " * max(2, width - line.cell_len - right.cell_len))
+            line.append_text(right)
+            lines.append(line)
+        return lines
+
+
+class ClockFace(NamedTuple):
+    """What the clocks panel shows; it repaints only when this changes."""
+
+    update: str = "--:--"
+    update_detail: str = ""
+    escalation: str = "--:--"
+    escalation_detail: str = ""
+    response_detail: str = ""
+    update_overdue: bool = False
+    response_overdue: bool = False
+
+
+def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> ClockFace:
+    if state is None or policy is None:
+        return ClockFace()
+    resolved = clocks.is_resolved(state, policy)
+    update = clocks.next_update(state, policy)
+    if update:
+        left = update.remaining(now)
+        digits = ("+" if left < 0 else "") + duration(abs(left))
+        when = f"OVERDUE by {humanize(-left)}" if left < 0 else f"due {hhmm(update.due_ms)} UTC"
+        detail = f"{when} · every {update.cadence_minutes} min ({state.severity})"
+    else:
+        digits, detail = "--:--", "resolved" if resolved else "as needed"
+
+    engaged = clocks.engaged(state, policy, now)
+    nxt = clocks.next_escalation(state, policy, now)
+    if nxt:
+        esc = duration(nxt.at_ms - now)
+        now_line = f"\nengaged: {engaged[-1].notify}" if engaged else ""
+        esc_detail = f"{nxt.notify} at {hhmm(nxt.at_ms)} UTC{now_line}"
+    else:
+        last = engaged[-1].notify if engaged and not resolved else ""
+        esc, esc_detail = "--:--", f"all steps reached · {last}" if last else ""
+
+    deadline = clocks.response_deadline(state, policy)
+    late = bool(deadline and deadline.overdue(now))
+    if deadline is None or resolved:
+        response = ""
+    elif deadline.met_ms is not None:
+        response = f"respond by {hhmm(deadline.due_ms)} UTC — acknowledged {hhmm(deadline.met_ms)} ✓"
+    elif late:
+        response = f"respond by {hhmm(deadline.due_ms)} UTC — NOT ACKNOWLEDGED (K)"
+    else:
+        response = f"respond by {hhmm(deadline.due_ms)} UTC — in {duration(deadline.due_ms - now)} (K to ack)"
+    return ClockFace(digits, detail, esc, esc_detail, response, bool(update and update.overdue(now)), late)
+
+
+class ClocksPanel(TextLines):
+    """The two clocks the room watches, in big digits: next status update and next escalation."""
+
+    COMPONENT_CLASSES = {"clocks--title", "clocks--detail", "clocks--alert"}
+    face: ClockFace = ClockFace()
+    _styles: tuple[Style, Style, Style] | None = None  # title, detail, alert
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._parts: dict[tuple, list[Text]] = {}  # the lines of one part, by what they show
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._parts.clear()
+        self._laid_for = -1
+
+    def show(self, state: IncidentState | None, policy: Policy | None, now: int) -> None:
+        face = clock_face(state, policy, now)
+        if face != self.face:
+            self.face = face
+            self.set_class(face.update_overdue, "-update-overdue")
+            self.set_class(face.response_overdue, "-response-overdue")
+            self.changed()
+
+    def lay_out(self, width: int) -> list[Text]:
+        face = self.face
+        if self._styles is None:  # worked out from the CSS once, not every second
+            self._styles = tuple(self.get_component_rich_style(f"clocks--{name}", partial=True)
+                                 for name in ("title", "detail", "alert"))
+        title, detail, alert = self._styles
+        update = alert if face.update_overdue else Style()
+        lines = [Text("NEXT STATUS UPDATE", title + update), *self._part(face.update, update, None),
+                 *self._part(face.update_detail, detail + update, width), Text(),
+                 Text("NEXT ESCALATION", title), *self._part(face.escalation, Style(), None),
+                 *self._part(face.escalation_detail, detail, width), Text()]
+        if face.response_detail:
+            lines += self._part(face.response_detail, alert if face.response_overdue else detail, width)
+        return lines
+
+    def _part(self, value: str, style: Style, width: int | None) -> list[Text]:
+        """Big digits (no ``width``) or text wrapped to ``width``; most parts stay the same
+        from one second to the next, so each is laid out once."""
+        key = (value, style, width)
+        lines = self._parts.get(key)
+        if lines is None:
+            if width is None:
+                rows = "".join(seg.text for seg in DigitsRenderable(value).render(style)).splitlines()
+                lines = [Text(row, style) for row in rows]
+            else:
+                lines = self.fit(Text(value, style), width)
+            if len(self._parts) > 64:
+                self._parts.clear()
+            self._parts[key] = lines
+        return lines
+
+
+class Roster(TextLines):
+    """Who holds which role, and how far each role's checklist has got."""
+
+    def show(self, state: IncidentState | None, policy: Policy | None) -> None:
+        if state is None or policy is None:
+            self.show_lines([])
+            return
+        lines = [Text("ROLES", "bold")]
+        for role in policy.roles:
+            holder = state.roles.get(role.id)
+            line = Text.assemble((f"{role.id:<7}", "bold"),
+                                 (holder or "— unassigned", "" if holder else "dim italic"))
+            if role.tasks:
+                done = len(state.done_tasks(role.id))
+                line.append(f"  {done}/{len(role.tasks)}", "green" if done == len(role.tasks) else "dim")
+            lines.append(line)
+        for conflict in state.conflicts[-3:]:
+            lines.append(Text(f"⚠ concurrent {conflict.field}: {conflict.lost_by} set {conflict.lost!r}, "
+                              f"kept {conflict.kept!r}", "yellow"))
+        self.show_lines([*lines, Text()])
+
+
+class FollowUpPanel(TextLines):
+    """Recovery monitoring, follow-up deadlines and overdue action items, when there are any."""
+
+    LEVELS = {"ok": "green", "warn": "yellow", "alert": "bold red"}
+
+    def show(self, lines: list[tuple[str, str]]) -> None:
+        self.visible = bool(lines)  # hidden, it still holds its grid cell: the cells after it stay put
+        self.show_lines([Text("FOLLOW-UP", "bold"), *(Text(line, self.LEVELS.get(level, ""))
+                                                     for line, level in lines), Text()])
+
+
+class StatusBar(TextLines):
+    """Bottom line: who you are, your role, the entries of this incident, the filter, the
+    store when synced, and the log file."""
+
+    def show(self, user: str, role: str, db: str, entries: int | None, filter_text: str,
+             sync_text: Text | None) -> None:
+        # One line, cut with … when long: the log's path, which matters least, goes last.
+        line = Text.assemble((f" {user}", "bold"), (f" ({role})" if role else " (no role)", "dim"),
+                             no_wrap=True, overflow="ellipsis")
+        if entries is not None:
+            line.append(f"  ·  {entries:,} {'entry' if entries == 1 else 'entries'}", "dim")
+        if filter_text:
+            line.append(f"  ·  filter: {filter_text}", "yellow")
+        if sync_text is not None:
+            line.append("  ·  ")
+            line.append_text(sync_text)
+        line.append(f"  ·  log {db}", "dim")
+        self.show_lines([line])
