@@ -1,15 +1,21 @@
+"""Fixtures every test folder shares: frozen clocks, rooms over their own log files, a real
+redis-server, and the console as the tests start it."""
+
 from __future__ import annotations
+
+from contextlib import asynccontextmanager
 
 import pytest
 
-from warroom.store.log import LocalLog
 from warroom.model.policy import load_policy
-from warroom.room import Room
 from warroom.model.times import parse_time
+from warroom.room import Room
+from warroom.store.log import LocalLog
 
-from .services import RedisServer
+from .services.redis import RedisServer
 
 T0 = parse_time("2026-11-22T14:00:00Z", 0)
+SIZE = (160, 48)  # columns, rows: the console's reference terminal
 
 
 class FrozenClock:
@@ -56,3 +62,25 @@ def redis_server(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
     yield server
     server.stop()
+
+
+def console_app(room: Room, clock=None, sync=None, keymap: dict[str, str] | None = None):
+    """The console for ``room`` as every test builds it: on the room's (frozen) clock and the
+    default keys, whatever config.toml the machine has."""
+    from warroom.ui import make_app
+
+    return make_app(room, sync=sync, clock=clock, keymap={} if keymap is None else keymap)
+
+
+@pytest.fixture
+def console(room, clock):
+    """A running console: ``async with console() as pilot:`` (``pilot.app`` is the app), over
+    ``room`` at 160×48 on the frozen ``clock`` unless told otherwise."""
+
+    @asynccontextmanager
+    async def run(room_: Room | None = None, *, size: tuple[int, int] = SIZE, **kw):
+        app = console_app(room_ or room, clock=kw.pop("clock", clock), **kw)
+        async with app.run_test(size=size) as pilot:
+            yield pilot
+
+    return run

@@ -2,10 +2,13 @@
 
 import json
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
-from warroom.cli.base import console_args, main
+from warroom.cli import main
+from warroom.cli.base import console_args
 
 
 @pytest.fixture
@@ -83,6 +86,31 @@ def test_the_console_takes_its_options_without_the_command_parsers(cli, capsys):
     with pytest.raises(SystemExit):
         cli("--help")
     assert "declare" in capsys.readouterr().out
+
+
+def test_the_console_path_imports_no_command_module(tmp_path):
+    """``warroom`` alone parses its few options and starts: no command module is imported, no
+    parser built (here it stops at the terminal check, the last step before the screen)."""
+    code = ("import sys; from warroom.cli import main; code = main(['--db', sys.argv[1]]); "
+            "import json; print(code, json.dumps(sorted(m for m in sys.modules if m.startswith('warroom.cli'))))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.db")], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    code, modules = done.stdout.split(" ", 1)
+    assert code == "2" and "the console needs a terminal" in done.stderr
+    assert not {"warroom.cli.incident", "warroom.cli.followup", "warroom.cli.comms",
+                "warroom.cli.diag"} & set(json.loads(modules))
+
+
+def test_help_lists_the_commands_by_group_in_a_stable_order(cli, capsys):
+    with pytest.raises(SystemExit):
+        cli("--help")
+    out = capsys.readouterr().out
+    names = ["declare", "list", "show", "note", "assign", "severity", "status", "update-posted", "ack",
+             "timeline", "policies", "sync", "diag", "drill", "runbooks", "template", "templates", "post",
+             "postmortem", "set", "milestone", "criteria", "resolve", "reopen", "followup", "action", "report",
+             "rollback"]
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and not line.startswith("     ")]
+    assert listed == names
 
 
 @pytest.mark.parametrize("argv,message", [

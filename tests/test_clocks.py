@@ -63,10 +63,10 @@ def test_sre_team_ladder_counts_from_the_last_progress(make_room, clock):
     nxt = clocks.next_escalation(s, p, t0)
     assert (nxt.at_ms, nxt.notify) == (t0 + 15 * MIN, "Level 2: Team lead / Senior engineer")
     clock.advance(minutes=20)
-    room.set_status(state.id, "Identified")  # progress resets the ladder
+    room.set_status(state.id, "Identified")  # progress: the clock starts again, from the level reached
     s, p = _clocks(room, state.id)
     nxt = clocks.next_escalation(s, p, clock())
-    assert (nxt.at_ms, nxt.notify) == (clock() + 15 * MIN, "Level 2: Team lead / Senior engineer")
+    assert (nxt.at_ms, nxt.notify) == (clock() + 30 * MIN, "Level 3: Engineering manager")
 
 
 def test_sre_team_sev1_business_escalation_runs_beside_the_ladder(make_room, clock):
@@ -88,11 +88,12 @@ def test_response_deadline_and_acknowledgement(room, clock, make_room):
     room.acknowledge(state.id)
     s, p = _clocks(room, state.id)
     assert not clocks.response_deadline(s, p).overdue(clock())
-    # sre-team: acknowledge the page within 5 min, whatever the severity's response time.
+    # sre-team: acknowledge the page within 5 min, a clock of its own beside the severity's response time.
     other = make_room("bob", policy="sre-team")
     st = other.declare("y", "SEV3")
     s, p = _clocks(other, st.id)
-    assert clocks.response_deadline(s, p).due_ms == s.declared_ms + 5 * MIN
+    assert clocks.response_deadline(s, p).due_ms == s.declared_ms + 120 * MIN
+    assert clocks.ack_deadline(s, p).due_ms == s.declared_ms + 5 * MIN
 
 
 def test_sev4_response_is_the_next_business_day(room, clock):

@@ -5,16 +5,18 @@ from __future__ import annotations
 from textual.geometry import Region
 from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
-from warroom.ui.app import WarroomApp
+from warroom.ui import make_app
 from warroom.ui.screens.dialogs import HelpScreen
 from warroom.ui.widgets.panels import ClocksPanel, IncidentHeader, StatusBar
 from warroom.ui.widgets.timeline import LABEL, PAGE_TURN_AFTER, SUMMARY, TimelineView
+
+from .waiting import until
 
 SIZE = (160, 48)
 
 
 def app_for(room, clock):
-    return WarroomApp(room, clock=clock, keymap={})
+    return make_app(room, clock=clock, keymap={})
 
 
 async def type_text(pilot, text):
@@ -258,7 +260,7 @@ async def test_help_lists_every_binding_and_the_palette_has_them(room, clock):
 
 
 async def test_keys_can_be_remapped(room, clock):
-    app = WarroomApp(room, clock=clock, keymap={"declare": "n"})
+    app = make_app(room, clock=clock, keymap={"declare": "n"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n")
         await pilot.pause()
@@ -267,8 +269,9 @@ async def test_keys_can_be_remapped(room, clock):
 
 async def test_resolving_from_status_goes_through_the_checklist_and_starts_recovery(room, clock):
     from textual.widgets import Button
-    from warroom.ui.widgets.panels import FollowUpPanel
+
     from warroom.ui.screens.resolution import ResolutionScreen
+    from warroom.ui.widgets.panels import FollowUpPanel
 
     state = room.declare("API", "SEV2")
     app = app_for(room, clock)
@@ -323,11 +326,8 @@ async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timelin
     app.start_drill(drill)
     async with app.run_test(size=SIZE) as pilot:
         panes = app.query_one("#panes")
-        for _ in range(50):  # runbooks load after the first frame, then the panes mount
-            await pilot.pause(0.05)
-            if panes.has_class("-open"):
-                break
-        assert panes.has_class("-open")
+        # runbooks load after the first frame, then the panes mount
+        await until(lambda: panes.has_class("-open"), 2.5, "the drill's panes open", pilot=pilot, every=0.05)
         await pilot.pause()  # the panes take a column of their own, between timeline and clocks
         assert timeline(app).region.right <= panes.region.x < app.query_one(ClocksPanel).region.x
         assert panes.region.width == timeline(app).region.width
@@ -336,10 +336,8 @@ async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timelin
         labels = [r[LABEL] for r in timeline(app).visible_rows()]
         assert labels == ["declared", "runbook"]
         pane = app.query(DiagPane).first()
-        for _ in range(50):  # the first simulated snapshot arrives from a worker
-            await pilot.pause(0.05)
-            if pane.snapshot is not None:
-                break
+        # the first simulated snapshot arrives from a worker
+        await until(lambda: pane.snapshot is not None, 2.5, "the first simulated snapshot", pilot=pilot, every=0.05)
         pane.table.focus()
         await pilot.press("e")
         await pilot.pause()

@@ -13,15 +13,15 @@ import time
 import pytest
 from textual.widgets import Input, Static
 
-from warroom.ui.app import WarroomApp
-from warroom.cli.base import main
-from warroom.store.log import LocalLog
+from warroom.cli import main
 from warroom.room import Room
+from warroom.store.log import LocalLog
+from warroom.ui import make_app
 from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
-from .comms.http_stub import Stub
 from .conftest import T0
-from .test_terminal import Terminal
+from .services.http import Stub
+from .services.terminal import Terminal
 
 SIZE = (160, 48)
 FULL = "database or disk is full"
@@ -45,7 +45,7 @@ def subtitle(app) -> str:
 async def test_entries_the_disk_refuses_queue_up_each_with_its_own_text_and_time(room, clock):
     state = room.declare("API", "SEV2")
     refuse_all(room.log.conn, "typed-while-full-%")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(TimelineView)
         entry = app.query_one("#entry", Input)
@@ -98,7 +98,7 @@ async def test_entries_the_disk_refuses_queue_up_each_with_its_own_text_and_time
 async def test_an_entry_refused_while_the_next_is_typed_waits_for_the_empty_line(room, clock):
     state = room.declare("API", "SEV2")
     refuse_all(room.log.conn, "first%")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=SIZE) as pilot:
         entry = app.query_one("#entry", Input)
         await pilot.press("i")
@@ -139,7 +139,7 @@ async def test_keys_typed_on_as_a_refused_entry_comes_back_start_a_line_of_their
     """How three entries became one: each came back as the next was being typed onto it."""
     state = room.declare("API", "SEV2")
     refuse_all(room.log.conn, "full-%")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=SIZE) as pilot:
         entry = app.query_one("#entry", Input)
         await pilot.press("i")
@@ -162,7 +162,7 @@ async def test_keys_typed_on_as_a_refused_entry_comes_back_start_a_line_of_their
 async def test_every_entry_still_unsaved_at_quit_is_kept_in_the_order_typed(room, clock):
     room.declare("API", "SEV2")
     refuse_all(room.log.conn, "w%")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=SIZE) as pilot:
         entry = app.query_one("#entry", Input)
         await pilot.press("i")
@@ -255,7 +255,7 @@ def test_posting_from_a_drill_is_refused_and_nothing_is_sent(targets, tmp_path, 
 
 async def test_the_console_comms_pane_refuses_to_post_from_a_drill(targets, room, clock):
     state = room.declare("DRILL: OOM", "SEV1", drill=True, scenario="oom-cascade")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m")
         await pilot.pause()
@@ -278,7 +278,7 @@ def run_without_tty(tmp_path, *argv, stdin=subprocess.DEVNULL, stdout=subprocess
     env = {**os.environ, "WARROOM_USER": "tomas", "WARROOM_CONFIG_DIR": str(tmp_path / "config"),
            "WARROOM_STORE": "", "TERM": "xterm-256color"}
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", "import sys; from warroom.cli.base import main; sys.exit(main())",
+    done = subprocess.run([sys.executable, "-c", "import sys; from warroom.cli import main; sys.exit(main())",
                            "--db", str(tmp_path / "t.db"), *argv],
                           stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=env, timeout=30)
     return done, time.monotonic() - started

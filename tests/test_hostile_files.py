@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from warroom.cli.base import main
+from warroom.cli import main
 from warroom.comms.settings import ConfigError, load_settings
+from warroom.diagnostics.runbooks import load_runbooks
 from warroom.followup.drills import load_scenarios
 from warroom.model.policy import load_policy, PolicyError
-from warroom.diagnostics.runbooks import load_runbooks
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "runbooks" / "policies" / "cygni.toml"
@@ -408,11 +408,11 @@ def test_permission_denied_says_so(env, tmp_path):
 
 
 async def test_the_console_starts_with_a_broken_config_toml_and_says_why(env, room, clock):
-    from warroom.ui.app import WarroomApp
+    from warroom.ui import make_app
 
     config = env / "config.toml"
     config.write_text("[keys]\nquit = \"ctrl+q\"\n" + DEEP["inline tables"])
-    app = WarroomApp(room, clock=clock)
+    app = make_app(room, clock=clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         told = [n for n in app._notifications if n.title == "config.toml"]

@@ -9,11 +9,11 @@ import pytest
 from textual import events
 
 from warroom.diagnostics.base import describe_error, render_text, Row, Snapshot
-from warroom.store.log import LocalLog
+from warroom.model.safe_text import clean, clean_name, redact, redact_bytes, strip_controls
 from warroom.room import Room
-from warroom.model.safe_text import clean, clean_name, MASK, redact, redact_bytes, strip_controls
+from warroom.store.log import LocalLog
 
-from .test_terminal import Terminal
+from .services.terminal import Terminal
 
 PEM = ("-----BEGIN RSA PRIVATE KEY-----\n"
        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
@@ -158,11 +158,11 @@ def test_the_room_keeps_names_on_one_line(tmp_path, clock):
 # -- the screen ------------------------------------------------------------------------------
 
 async def test_pasted_controls_never_enter_the_entry_line(room, clock):
-    from warroom.ui.app import WarroomApp
+    from warroom.ui import make_app
     from warroom.ui.widgets.entry_line import QuickEntry
 
     room.declare("API", "SEV2")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.press("i")
         entry = app.query_one(QuickEntry)
@@ -179,10 +179,10 @@ async def test_pasted_controls_never_enter_the_entry_line(room, clock):
 async def test_pasted_controls_never_enter_a_dialog_input(room, clock):
     from textual.widgets import Input
 
-    from warroom.ui.app import WarroomApp
+    from warroom.ui import make_app
     from warroom.ui.screens.dialogs import PromptScreen
 
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=(160, 48)) as pilot:
         app.push_screen(PromptScreen("Reason?", value="pre\u202efilled\x9b"))
         await pilot.pause()

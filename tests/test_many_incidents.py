@@ -11,11 +11,11 @@ from collections import Counter
 import pytest
 from textual.widgets import Input, OptionList, Static
 
-from warroom.model import clocks
 from warroom import room as room_module
-from warroom.ui.app import WarroomApp
+from warroom.model import clocks
 from warroom.model.events import Event
 from warroom.model.ids import format_hlc, uuid7
+from warroom.ui import make_app
 from warroom.ui.widgets.panels import IncidentHeader
 from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
@@ -25,7 +25,8 @@ MIN = 60_000
 
 
 def fill(room, clock, n: int = N, open_: int = OPEN, open_age_ms: int = 30_000) -> list[str]:
-    """``n`` incidents declared a second apart, ingested in one go as from the store; all but the newest ``open_`` are resolved, and the open
+    """``n`` incidents declared a second apart, ingested in one go as from the store; all but the
+    newest ``open_`` are resolved, and the open
     ones were declared ``open_age_ms`` ago and after. Returns the open ids, oldest first."""
     events, opened = [], []
     now = clock()
@@ -74,7 +75,7 @@ def clock_calls(monkeypatch) -> Counter:
 
 
 def app_for(room, clock):
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     app.bells = []
     app.bell = lambda: app.bells.append(clock())
     return app

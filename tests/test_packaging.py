@@ -18,7 +18,8 @@ def test_wheel_ships_styles_policies_and_runbooks(tmp_path):
             "print(l.data_dir('styles') / 'warroom.tcss');"
             "print(sorted(x.stem for x in p.policy_paths()));"
             "print(sorted(b.id for b in r.load_runbooks()[0]))")
-    out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(site), "WARROOM_CONFIG_DIR": str(tmp_path)},
+    env = {"PYTHONPATH": str(site), "WARROOM_CONFIG_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env,
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert Path(out[0]).is_file() and Path(out[0]).is_relative_to(site)
     assert out[1] == "['cygni', 'sre-team']"

@@ -20,10 +20,13 @@ def test_both_playbooks_ship():
 
 
 @pytest.mark.parametrize("old,new,message", [
-    ('update_every = 15', 'update_every = "often"', 'severities[0].update_every: expected a whole number of minutes or "as needed", got \'often\''),
+    ('update_every = 15', 'update_every = "often"',
+     'severities[0].update_every: expected a whole number of minutes or "as needed", got \'often\''),
     ('id = "SEV2"', 'id = "SEV1"', "severities[1].id: expected a unique value, got 'SEV1' twice"),
-    ('clock = "declared"', 'clock = "sometimes"', "escalation[0].clock: expected \"declared\" or \"progress\", got 'sometimes'"),
-    ('{ after = 5, notify = "+ Engineering Manager" }', '{ after = "5", notify = "x" }', "escalation[0].steps[1].after: expected a whole number of minutes, got '5'"),
+    ('clock = "declared"', 'clock = "sometimes"',
+     "escalation[0].clock: expected \"declared\" or \"progress\", got 'sometimes'"),
+    ('{ after = 5, notify = "+ Engineering Manager" }', '{ after = "5", notify = "x" }',
+     "escalation[0].steps[1].after: expected a whole number of minutes, got '5'"),
     ('name = "cygni"', '', "name: expected a string, it is missing"),
     ('resolved = true', 'resolved = false', "statuses: expected one status with resolved = true"),
     ('severities = ["SEV1"]', 'severities = ["SEV9"]', "escalation[0].severities: expected severities from"),

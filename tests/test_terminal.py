@@ -3,59 +3,14 @@
 from __future__ import annotations
 
 import os
-import pty
-import select
 import sqlite3
-import struct
-import sys
 import threading
 import time
 
-from warroom.store.log import LocalLog
 from warroom.room import Room
+from warroom.store.log import LocalLog
 
-
-class Terminal:
-    """``warroom`` running on a pty of 160×48: type into it, read what it paints."""
-
-    def __init__(self, *args: str, env: dict[str, str]) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execvpe(sys.executable, [sys.executable, "-m", "warroom", *args], env)
-        import fcntl
-        import termios
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 48, 160, 0, 0))
-        self.seen = b""
-
-    def read_until(self, needle: bytes, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.seen:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"{needle!r} not on the terminal; last bytes: {self.seen[-400:]!r}")
-            if select.select([self.fd], [], [], min(left, 0.1))[0]:
-                try:
-                    self.seen += os.read(self.fd, 65536)
-                except OSError:  # the program exited
-                    if needle not in self.seen:
-                        raise TimeoutError(f"exited before {needle!r}; last bytes: {self.seen[-400:]!r}")
-
-    def type(self, text: str) -> None:
-        os.write(self.fd, text.encode())
-
-    def exit_status(self, timeout: float = 15.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if select.select([self.fd], [], [], 0.1)[0]:
-                try:
-                    self.seen += os.read(self.fd, 65536)
-                except OSError:
-                    pass
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                return os.waitstatus_to_exitcode(status)
-        os.kill(self.pid, 9)
-        raise TimeoutError("warroom did not exit")
+from .services.terminal import Terminal
 
 
 def test_an_entry_the_disk_refuses_as_the_console_quits_is_printed_not_lost(tmp_path):

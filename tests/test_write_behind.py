@@ -9,7 +9,7 @@ import time
 
 from textual.widgets import Input
 
-from warroom.ui.app import WarroomApp
+from warroom.ui import make_app
 from warroom.ui.widgets.panels import StatusBar
 from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
@@ -40,7 +40,7 @@ def refuse(room, text: str) -> None:
 
 async def test_an_entry_shows_at_once_marked_until_its_commit_lands(room, clock):
     state = room.declare("API", "SEV2")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(TimelineView)
         await pilot.press("i")
@@ -78,7 +78,7 @@ async def test_an_entry_shows_at_once_marked_until_its_commit_lands(room, clock)
 async def test_a_failed_commit_gives_the_text_back(room, clock):
     room.declare("API", "SEV2")
     refuse(room, "rolled back 1.42")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(TimelineView)
         await pilot.press("i")
@@ -118,7 +118,7 @@ async def test_a_failed_commit_gives_the_text_back(room, clock):
 async def test_an_entry_still_waiting_for_the_disk_at_quit_is_kept(room, clock):
     room.declare("API", "SEV2")
     refuse(room, "last words")
-    app = WarroomApp(room, clock=clock, keymap={})
+    app = make_app(room, clock=clock, keymap={})
     other = hold_log(room)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("i")
@@ -134,7 +134,8 @@ def test_a_reader_who_saw_an_event_in_the_log_sees_it_folded_in_and_the_screen_n
     incident = room.declare("API", "SEV2")
     assert room.state(incident.id).entry_count == 0
     in_log = threading.Event()
-    append = room.log.append
+    log = room.writer_log()  # every commit goes through it
+    append = log.append
 
     def slow_append(*args, **kwargs):  # a commit that lingers between its append and its fold
         added = append(*args, **kwargs)
@@ -142,7 +143,7 @@ def test_a_reader_who_saw_an_event_in_the_log_sees_it_folded_in_and_the_screen_n
         time.sleep(0.3)
         return added
 
-    room.log.append = slow_append
+    log.append = slow_append
     writer = threading.Thread(target=room.note, args=(incident.id, "on disk"))
     writer.start()
     in_log.wait(5)

@@ -2,29 +2,40 @@
 
 The CLI, the console and the sync worker all go through a :class:`Room`. It never imports
 Textual. Time comes from an injected ``clock`` (ms), so tests freeze it.
+
+Two connections to the log file: ``room.log``, the reader, is where the console (on its UI
+thread) and the CLI read, and no other thread writes on it; every commit — a command's, the
+write-behind thread's, the sync pusher's and follower's — goes through :meth:`Room.writer_log`,
+one writer connection whose lock makes them take turns. A commit held open by a slow disk
+therefore never stalls a read on the screen, nor shows the screen rows not committed yet.
+Workflows (follow-up, runbooks, panes) write with :meth:`Room.record` and
+:meth:`Room.record_all` and read with the read methods here, never through ``room.log``.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Callable, Iterable
+from pathlib import Path
+from typing import Callable, Iterable, TYPE_CHECKING
 
+from .errors import WarroomError
 from .model import clocks
 from .model.events import check_size, ENTRY_KINDS, Event, EventError, is_policy_name, validate_payload
 from .model.ids import format_hlc, HybridClock, parse_hlc, short_token, slugify, uuid7
-from .store.log import LocalLog
-from .model.policy import load_policy, Policy, PolicyError
-from .model.state import fold, IncidentState
+from .model.policy import load_policy, Policy, PolicyError, PolicyLookupError
 from .model.safe_text import clean, clean_name
+from .model.state import fold, IncidentState
 from .model.times import FUTURE_SLACK_MS, now_ms, to_datetime
+from .store.log import LocalLog
 
 if TYPE_CHECKING:
     from .store.write_behind import OnError, WriteBehind
 
 Listener = Callable[[list[Event]], None]
+Item = tuple[str, str, dict, int | None]  # (incident_id, kind, payload, at): one event to record
 
 
-class RoomError(ValueError):
+class RoomError(WarroomError, ValueError):
     """Bad input from a user: the message is one clear line and nothing was written."""
 
 
@@ -52,7 +63,8 @@ class Room:
         self._applied_here: set[str] = set()  # committed by this process since the last poll
         self._data_version = log.data_version()
         self._behind: WriteBehind | None = None
-        self._behind_log: LocalLog | None = None
+        self._writer: LocalLog | None = None
+        self._writer_opening = threading.Lock()
         self._open: dict[str, int] | None = None  # open incident -> declared_ms, once asked for
 
     # -- listening -----------------------------------------------------------------
@@ -62,6 +74,53 @@ class Room:
     def unsubscribe(self, listener: Listener) -> None:
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    # -- the log, read on the reader connection ----------------------------------------
+    @property
+    def log_path(self) -> Path:
+        return self.log.path
+
+    def events(self, incident_id: str, until_ms: int | None = None, with_entries: bool = True) -> list[Event]:
+        """An incident's events in timeline order (up to ``until_ms``; without entries if asked)."""
+        return self.log.events(incident_id, until_ms=until_ms, with_entries=with_entries)
+
+    def get_event(self, event_id: str) -> Event | None:
+        return self.log.get(event_id)
+
+    def timeline(self, incident_id: str, offset: int = 0, limit: int = -1,
+                 kinds: frozenset[str] | None = None, text: str = "", from_end: bool = False) -> list[tuple]:
+        """A page of timeline rows (see :meth:`LocalLog.timeline`)."""
+        return self.log.timeline(incident_id, offset, limit, kinds, text, from_end=from_end)
+
+    def timeline_count(self, incident_id: str, kinds: frozenset[str] | None = None, text: str = "",
+                       after_seq: int = 0, upto_seq: int | None = None) -> int:
+        return self.log.timeline_count(incident_id, kinds, text, after_seq=after_seq, upto_seq=upto_seq)
+
+    def landed(self, event_ids: list[str], upto_seq: int) -> set[str]:
+        """Which of ``event_ids`` are committed, at or before ``upto_seq``."""
+        return self.log.landed(event_ids, upto_seq)
+
+    def last_seq(self) -> int:
+        return self.log.last_seq()
+
+    def incident_ids(self, matching: str = "") -> list[str]:
+        """Every declared incident's id, oldest first (those matching ``matching``, if given)."""
+        return self.log.incident_ids(matching)
+
+    def entry_count(self, incident_id: str, until_ms: int | None = None) -> int:
+        return self.log.entry_count(incident_id, until_ms)
+
+    def outbox_size(self) -> int:
+        """Events committed here and not yet published to the shared store."""
+        return self.log.outbox_size()
+
+    def quarantined(self) -> list[tuple[str, str, bytes]]:
+        """(source, reason, raw) of every entry refused from the store."""
+        return self.log.quarantined()
+
+    def held(self) -> list[tuple[str, str, str, int, str]]:
+        """Entries from the store dated too far ahead to apply yet (see :meth:`LocalLog.held`)."""
+        return self.log.held()
 
     # -- reading -------------------------------------------------------------------
     def policy_for(self, state: IncidentState) -> Policy:
@@ -96,6 +155,9 @@ class Room:
                 entries = self.log.entry_count(incident_id)
                 state.entry_count += entries
                 state.event_count += entries
+                # ...save when a "no progress" ladder counts them: their times, from the index
+                if kinds := clocks.progress_entry_kinds(self.policy_for(state)):
+                    state.mark_entries((row[0], row[3], row[4]) for row in self.log.timeline(incident_id, kinds=kinds))
                 self._states[incident_id] = state
             return state
 
@@ -126,14 +188,13 @@ class Room:
     def _row_open(self, row: tuple[str, int, str, str]) -> bool:
         """Whether a :meth:`LocalLog.statuses` row is an open incident (as :meth:`is_open`)."""
         _, _, policy, status = row
-        try:
-            return not self.policy_for(IncidentState("", policy=policy or "")).status(status or "").resolved
-        except KeyError:
-            return True
+        known = self.policy_for(IncidentState("", policy=policy or "")).find_status(status or "")
+        return known is None or not known.resolved
 
-    def _track_open(self, events: Iterable[Event]) -> None:
+    def _track_open(self, events: Iterable[Event], log: LocalLog) -> None:
         """Keep the open set (once read) up to date with events just committed. An incident
-        not folded yet is looked up in the log, not folded: resolved ones stay out of memory."""
+        not folded yet is looked up in ``log`` (the connection of the calling thread), not
+        folded: resolved ones stay out of memory."""
         if self._open is None:
             return
         for incident_id in {e.incident_id for e in events if e.kind in ("declared", "status")}:
@@ -141,7 +202,7 @@ class Room:
             if state is not None:
                 rows = [(incident_id, state.declared_ms, state.policy, state.status)] if state.declared else []
             else:
-                rows = self.log.statuses(incident_id)
+                rows = log.statuses(incident_id)
             if rows and self._row_open(rows[0]):
                 self._open[incident_id] = rows[0][1] or 0
             else:
@@ -174,10 +235,8 @@ class Room:
         shorts = []
         for role_id, holder in state.roles.items():
             if holder == person:
-                try:
-                    shorts.append(policy.role(role_id).short)
-                except KeyError:
-                    shorts.append(role_id)
+                role = policy.find_role(role_id)
+                shorts.append(role.short if role is not None else role_id)
         return "+".join(shorts)
 
     # -- writing -------------------------------------------------------------------
@@ -209,15 +268,29 @@ class Room:
             raise RoomError(str(exc)) from None
         return event
 
+    def writer_log(self) -> LocalLog:
+        """The connection every commit of this process goes through, opened on first use.
+
+        Writers on other threads (write-behind, sync) use it, and read on it what must see
+        their own writes (outbox, cursors): ``room.log`` stays the reader's alone. A log in
+        memory has one connection only, so there it is the reader."""
+        if self._writer is None:
+            with self._writer_opening:
+                if self._writer is None:
+                    memory = str(self.log.path) == ":memory:"
+                    self._writer = self.log if memory else LocalLog(self.log.path, create=False)
+        return self._writer
+
     def _commit(self, events: list[Event], outbox: bool = True,
-                cursor: tuple[str, str] | None = None, log: LocalLog | None = None) -> list[Event]:
+                cursor: tuple[str, str] | None = None) -> list[Event]:
+        writer = self.writer_log()
         with self._lock:
-            added = (log or self.log).append(events, outbox=outbox, cursor=cursor)
+            added = writer.append(events, outbox=outbox, cursor=cursor)
             for event in added:
                 self._applied_here.add(event.event_id)
                 if event.incident_id in self._states:
                     self._states[event.incident_id].apply(event)
-            self._track_open(added)
+            self._track_open(added, writer)
         if added:
             for listener in list(self._listeners):
                 listener(added)
@@ -240,7 +313,7 @@ class Room:
                 if state is not None:
                     state.apply(event)
                 fresh.append(event)
-            self._track_open(fresh)
+            self._track_open(fresh, self.log)
         if fresh:
             for listener in list(self._listeners):
                 listener(fresh)
@@ -293,13 +366,17 @@ class Room:
 
     def draft_note(self, incident_id: str, text: str, kind: str = "note", at: int | None = None) -> Event:
         """A timeline entry, checked and stamped, not written yet."""
+        # An entry changes no state, so the state one in-flight commit behind will do: a
+        # draft never waits for the previous entry's commit to reach the disk.
+        return self._draft(*self.note_item(incident_id, text, kind, at), wait=False)
+
+    def note_item(self, incident_id: str, text: str, kind: str = "note", at: int | None = None) -> Item:
+        """A timeline entry, checked, for :meth:`record_all`."""
         if kind not in ENTRY_KINDS:
             raise RoomError(f"unknown entry kind {kind!r} (one of: {', '.join(ENTRY_KINDS)})")
         if not clean(text).strip():
             raise RoomError("an entry needs some text")
-        # An entry changes no state, so the state one in-flight commit behind will do: a
-        # draft never waits for the previous entry's commit to reach the disk.
-        return self._draft(incident_id, "entry", {"kind": kind, "text": text.strip()}, at, wait=False)
+        return (incident_id, "entry", {"kind": kind, "text": text.strip()}, at)
 
     def write_behind(self, event: Event, on_error: OnError) -> None:
         """Commit a drafted event on the writer thread (see write_behind.py): listeners hear of
@@ -307,13 +384,13 @@ class Room:
         self.open_writer().submit([event], on_error)
 
     def open_writer(self) -> WriteBehind:
-        """The write-behind thread and its connection (the console opens them after its first
-        frame, so the first entry does not pay for them)."""
+        """The write-behind thread and the writer connection it commits on (the console opens
+        them after its first frame, so the first entry does not pay for them)."""
         if self._behind is None:
             from .store.write_behind import WriteBehind
 
-            self._behind_log = LocalLog(self.log.path)  # a connection of its own: see write_behind.py
-            self._behind = WriteBehind(lambda events: self._commit(events, log=self._behind_log))
+            self.writer_log()
+            self._behind = WriteBehind(self._commit)
             self._behind.start()
         return self._behind
 
@@ -325,30 +402,36 @@ class Room:
     def close(self) -> None:
         if self._behind is not None:
             self._behind.close()
-            self._behind_log.close()
-            self._behind = self._behind_log = None
+            self._behind = None
+        if self._writer is not None and self._writer is not self.log:
+            self._writer.close()
+        self._writer = None
         self.log.close()
 
     def set_severity(self, incident_id: str, severity: str, at: int | None = None) -> Event:
         state = self.state(incident_id)
         sev = self._severity(self.policy_for(state), severity)
-        return self._write(incident_id, "severity", {"severity": sev, "supersedes": state.head("severity")}, at)
+        return self.record(incident_id, "severity", {"severity": sev, "supersedes": state.head("severity")}, at)
 
     def set_status(self, incident_id: str, status: str, at: int | None = None) -> Event:
+        return self.record(*self.status_item(incident_id, status, at))
+
+    def status_item(self, incident_id: str, status: str, at: int | None = None) -> Item:
+        """A status change, checked against the incident's policy, for :meth:`record_all`."""
         state = self.state(incident_id)
         try:
             name = self.policy_for(state).status(status).name
-        except KeyError as exc:
-            raise RoomError(exc.args[0]) from None
-        return self._write(incident_id, "status", {"status": name, "supersedes": state.head("status")}, at)
+        except PolicyLookupError as exc:
+            raise RoomError(str(exc)) from None
+        return (incident_id, "status", {"status": name, "supersedes": state.head("status")}, at)
 
     def assign(self, incident_id: str, role: str, person: str, briefing: str = "",
                at: int | None = None) -> Event:
         state = self.state(incident_id)
         try:
             role_id = self.policy_for(state).role(role).id
-        except KeyError as exc:
-            raise RoomError(exc.args[0]) from None
+        except PolicyLookupError as exc:
+            raise RoomError(str(exc)) from None
         person = clean_name(person)
         if not person:
             raise RoomError("assign needs a person")
@@ -358,35 +441,42 @@ class Room:
             payload["previous"] = previous
         if briefing.strip():
             payload["briefing"] = briefing.strip()
-        return self._write(incident_id, "role", payload, at)
+        return self.record(incident_id, "role", payload, at)
 
     def tick_task(self, incident_id: str, role: str, task: str, done: bool = True,
                   at: int | None = None) -> Event:
         state = self.state(incident_id)
         try:
             role_def = self.policy_for(state).role(role)
-        except KeyError as exc:
-            raise RoomError(exc.args[0]) from None
+        except PolicyLookupError as exc:
+            raise RoomError(str(exc)) from None
         if task not in role_def.tasks:
             raise RoomError(f"{role_def.short} has no task {task!r}")
-        return self._write(incident_id, "task", {"role": role_def.id, "task": task, "done": done}, at)
+        return self.record(incident_id, "task", {"role": role_def.id, "task": task, "done": done}, at)
 
     def acknowledge(self, incident_id: str, at: int | None = None) -> Event:
-        return self._write(incident_id, "ack", {"by": self.user}, at)
+        return self.record(incident_id, "ack", {"by": self.user}, at)
 
     def update_posted(self, incident_id: str, text: str = "", channel: str = "",
                       at: int | None = None) -> Event:
-        return self._write(incident_id, "update_posted", {"text": text, "channel": channel}, at)
+        return self.record(incident_id, "update_posted", {"text": text, "channel": channel}, at)
 
     def set_field(self, incident_id: str, name: str, value: str, at: int | None = None) -> Event:
         state = self.state(incident_id)
-        return self._write(incident_id, "field", {"name": name, "value": value,
+        return self.record(incident_id, "field", {"name": name, "value": value,
                                                   "supersedes": state.head(name)}, at)
 
-    def _write(self, incident_id: str, kind: str, payload: dict, at: int | None) -> Event:
-        event = self._draft(incident_id, kind, payload, at)
-        self._commit([event])
-        return event
+    def record(self, incident_id: str, kind: str, payload: dict, at: int | None = None) -> Event:
+        """Check, stamp (now, or dated ``at``) and commit one event of ``kind``."""
+        return self.record_all([(incident_id, kind, payload, at)])[0]
+
+    def record_all(self, items: Iterable[Item]) -> list[Event]:
+        """Commit events that belong together (an override and the resolution it allows, a
+        re-open and its note) in one transaction: all of them or, if one fails, none. Each is
+        checked and stamped, in the order given, before any is written."""
+        events = [self._draft(*item) for item in items]
+        self._commit(events)
+        return events
 
     def _draft(self, incident_id: str, kind: str, payload: dict, at: int | None,
                wait: bool = True) -> Event:
@@ -399,5 +489,5 @@ class Room:
     def _severity(policy: Policy, severity: str) -> str:
         try:
             return policy.severity(severity).id
-        except KeyError as exc:
-            raise RoomError(exc.args[0]) from None
+        except PolicyLookupError as exc:
+            raise RoomError(str(exc)) from None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .http_stub import Stub
+from ..services.http import Stub
 
 
 @pytest.fixture

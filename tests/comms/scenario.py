@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warroom.followup import resolution, rollback
+from warroom.followup import actions, resolution, rollback
 
 
 def run_incident(room, clock, policy_name: str):
@@ -36,9 +36,9 @@ def run_incident(room, clock, policy_name: str):
     room.set_field(iid, "what_went_wrong", "Detection took 5 minutes\nStatus page lagged | twice")
     room.set_field(iid, "resolution", "Rolled back deploy 4711.")
     room.set_field(iid, "lessons", "Canary every client library change.")
-    resolution.save_action(room, iid, description="Add canary stage for payment client", owner="carol",
+    actions.save_action(room, iid, description="Add canary stage for payment client", owner="carol",
                          due="2026-11-29", priority="P0")
-    resolution.save_action(room, iid, description="Lower 5xx alert threshold to 2%", owner="dave",
+    actions.save_action(room, iid, description="Lower 5xx alert threshold to 2%", owner="dave",
                          due="2026-11-20", priority="P1")
     for criterion in room.policy_for(room.state(iid)).resolution_criteria:
         resolution.tick(room, iid, criterion, True)

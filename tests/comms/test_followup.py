@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from warroom.cli import main
+from warroom.followup import actions, metrics, resolution, rollback
 from warroom.model import clocks
-from warroom.followup import resolution, rollback
-from warroom.cli.base import main
 from warroom.room import RoomError
 
 from .scenario import run_incident
@@ -91,31 +91,31 @@ def test_sre_team_has_no_recovery_but_postmortem_and_review(make_room, clock):
 def test_action_items_fold_per_field(make_room, clock):
     alice, bob = make_room("alice"), make_room("bob")
     state = alice.declare("API down", "SEV1")
-    item = resolution.save_action(alice, state.id, description="Add canary", owner="carol",
+    item = actions.save_action(alice, state.id, description="Add canary", owner="carol",
                                 due="2026-11-23", priority="p0").payload["item_id"]
     bob.ingest(alice.log.events(state.id))
-    a = resolution.save_action(alice, state.id, item, owner="dave")
-    b = resolution.save_action(bob, state.id, item, status="done")
+    a = actions.save_action(alice, state.id, item, owner="dave")
+    b = actions.save_action(bob, state.id, item, status="done")
     alice.ingest([b])
     bob.ingest([a])
     for room in (alice, bob):
-        [got] = resolution.action_items(room.log.events(state.id))
+        [got] = actions.action_items(room.log.events(state.id))
         assert (got.owner, got.status, got.priority, got.due) == ("dave", "done", "P0", "2026-11-23")
-    [got] = resolution.action_items(alice.log.events(state.id))
+    [got] = actions.action_items(alice.log.events(state.id))
     assert not got.overdue(clock() + 5 * 24 * 60 * MIN)  # done items are never overdue
-    resolution.save_action(alice, state.id, item, status="open")
-    [got] = resolution.action_items(alice.log.events(state.id))
+    actions.save_action(alice, state.id, item, status="open")
+    [got] = actions.action_items(alice.log.events(state.id))
     assert not got.overdue(clock()) and got.overdue(clock() + 2 * 24 * 60 * MIN)
     with pytest.raises(RoomError, match="unknown priority"):
-        resolution.save_action(alice, state.id, item, priority="P9")
+        actions.save_action(alice, state.id, item, priority="P9")
     with pytest.raises(RoomError, match="no action item"):
-        resolution.save_action(alice, state.id, "Azzzz", status="done")
+        actions.save_action(alice, state.id, "Azzzz", status="done")
 
 
 def test_metrics_from_markers_and_report_excludes_drills(make_room, clock, tmp_path, capsys):
     room = make_room("alice", db="m.db")
     state = run_incident(room, clock, "cygni")
-    m = resolution.metrics(state, room.policy, room.log.events(state.id))
+    m = metrics.metrics(state, room.policy, room.log.events(state.id))
     assert m.values == {"detect": 5 * MIN, "acknowledge": 5 * MIN, "mitigate": 30 * MIN, "resolve": 65 * MIN}
     assert m.derived == ("resolved",)
     drill = room.declare("Drill: DB failover", "SEV1", drill=True, scenario="db")

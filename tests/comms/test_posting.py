@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from warroom.model import clocks
-from warroom.comms.settings import ConfigError, load_settings, Settings
 from warroom.comms.post import dedup_key, deliver, Poster, PostError
+from warroom.comms.settings import ConfigError, load_settings, Settings
+from warroom.model import clocks
 
-from .http_stub import statuspage_routes
+from ..services.http import statuspage_routes
 
 HOOK_PATH = "/services/T000/B000/s3cr3tWebhookPath"
 SP_KEY, PD_KEY = "sp-key-0123456789", "pd-routing-0123456789"

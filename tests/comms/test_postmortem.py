@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from warroom.cli import main
 from warroom.comms import postmortem
-from warroom.cli.base import main
 
 from .scenario import run_incident
 
@@ -30,10 +30,10 @@ def test_postmortem_golden(make_room, clock, policy):
 def test_backdated_entry_sits_in_place(make_room, clock):
     room = make_room("alice")
     state = run_incident(room, clock, "cygni")
-    lines = [l for l in postmortem.render_for(room, state.id).splitlines() if l.startswith("- 1")]
-    times = [l[2:7] for l in lines]
+    lines = [line for line in postmortem.render_for(room, state.id).splitlines() if line.startswith("- 1")]
+    times = [line[2:7] for line in lines]
     assert times == sorted(times)
-    deploy = next(l for l in lines if "deploy 4711 went out" in l)
+    deploy = next(line for line in lines if "deploy 4711 went out" in line)
     assert deploy.startswith("- 13:50 - Observation:") and deploy.endswith("_(logged 14:05)_")
 
 

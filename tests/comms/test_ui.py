@@ -6,16 +6,15 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import DataTable, Input, Markdown, Select, SelectionList, Static, TextArea
 
-from warroom.followup import resolution
 from warroom.comms import templates
-from warroom.comms.settings import Settings
 from warroom.comms.post import Poster
+from warroom.comms.settings import Settings
+from warroom.followup import actions
 from warroom.ui.screens.actions import ActionsScreen, ActionsView
 from warroom.ui.screens.comms import CommsPane
 from warroom.ui.screens.postmortem import PostmortemScreen
 from warroom.ui.screens.resolution import ResolutionScreen
 from warroom.ui.screens.rollback import RollbackDialog
-
 
 HOOK = "/services/T1/B1/uiSecretPath123"
 
@@ -224,7 +223,7 @@ async def test_postmortem_preview_and_save(room, clock, tmp_path):
 
 async def test_actions_screen_closes_with_escape(room, clock):
     state = room.declare("API down", "SEV1")
-    followup_item = resolution.save_action(
+    followup_item = actions.save_action(
         room, state.id, description="Write runbook", priority="P2")
     app = Host(screen=ActionsScreen(room, state.id))
     async with app.run_test(size=(120, 40)) as pilot:

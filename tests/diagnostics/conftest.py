@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from .pg_server import PostgresServer
+from ..services.postgres import PostgresServer
+from ..waiting import wait_until
 
 
 @pytest.fixture(scope="session")
@@ -24,18 +25,16 @@ def lock_wait(postgres_server):
     waiter_pid = waiter.info.backend_pid
     thread = threading.Thread(target=lambda: _wait(waiter), daemon=True)
     thread.start()
-    probe = postgres_server.connect()
-    for _ in range(200):
-        row = probe.execute("select pg_blocking_pids(%s)", (waiter_pid,)).fetchone()
-        if row[0]:
-            break
-        threading.Event().wait(0.02)
-    probe.close()
-    yield holder_pid, waiter_pid
-    holder.rollback()
-    thread.join(5)
-    holder.close()
-    waiter.close()
+    try:
+        with postgres_server.connect() as probe:
+            wait_until(lambda: probe.execute("select pg_blocking_pids(%s)", (waiter_pid,)).fetchone()[0],
+                       5, "the waiter blocked behind the holder", every=0.02)
+        yield holder_pid, waiter_pid
+    finally:
+        holder.rollback()
+        thread.join(5)
+        holder.close()
+        waiter.close()
 
 
 def _wait(conn) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from warroom.cli import main
 
-from warroom.cli.base import main
-
-from .kube_api import KubeApiServer
+from ..services.kube_api import KubeApiServer
 from .test_pods import CLUSTER
 
 
@@ -103,18 +101,3 @@ def test_drill_declares_a_marked_incident_and_simulates(capsys, tmp_path, clock)
     assert all(r["LAST STATE"] == "OOMKilled (exit 137)" for r in data["rows"])
     code, _, err = run(capsys, tmp_path, clock, "drill", "no-such")
     assert code == 2 and "available: cache-collapse" in err
-
-
-@pytest.mark.parametrize("module", ["warroom.cli.base", "warroom.diagnostics", "warroom.diagnostics.runbooks", "warroom.followup.drills",
-                                    "warroom.cli.diag", "warroom.ui.widgets.diag_pane", "warroom.ui.widgets.runbook_panel",
-                                    "warroom.ui.app"])
-def test_heavy_clients_are_not_imported_at_startup(module):
-    import subprocess
-    import sys
-
-    code = (f"import sys, {module}, warroom.cli.base as c; c.build_parser(); "
-            "from warroom.diagnostics import available; available(); "
-            "heavy = [m for m in ('kubernetes', 'psycopg', 'redis', 'httpx') if m in sys.modules]; "
-            "print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == ""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from warroom.diagnostics.runbooks import RunbookError
 from warroom.diagnostics.simulated import SimulatedDiagnostic, value_at
 from warroom.followup.drills import load_scenario, load_scenarios, resume_drill, start_drill
-from warroom.diagnostics.runbooks import RunbookError
 
 
 def test_interpolation():

@@ -9,7 +9,7 @@ import pytest
 from warroom.diagnostics.base import BAD, OK, WARN
 from warroom.diagnostics.http_health import HttpDiagnostic, verdict
 
-from .http_servers import HealthServers
+from ..services.http import HealthServers
 
 
 @pytest.fixture

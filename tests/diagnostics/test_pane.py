@@ -10,8 +10,9 @@ from warroom.diagnostics.postgres import PostgresDiagnostic
 from warroom.diagnostics.redis_stats import RedisDiagnostic
 from warroom.ui.widgets.diag_pane import ConfirmScreen, DiagPane
 
-from .http_servers import HealthServers
-from .ui_helpers import CountingDiagnostic, PaneApp, until
+from ..services.http import HealthServers
+from ..waiting import until
+from .ui_helpers import CountingDiagnostic, PaneApp
 
 
 def test_schedule_rules():
@@ -33,18 +34,18 @@ async def test_pause_shows_banner_and_stops_refreshing():
     diag = CountingDiagnostic()
     pane = DiagPane(diag, interval=0.2)
     async with PaneApp(pane).run_test() as pilot:
-        assert await until(pilot, lambda: diag.fetches >= 2)
+        assert await until(lambda: diag.fetches >= 2, pilot=pilot)
         banner = pane.query_one(".diag-paused")
         assert not banner.display
         await pilot.press("space")
         assert pane.has_class("-paused") and banner.display
-        assert await until(pilot, lambda: not pane.schedule.in_flight)
+        assert await until(lambda: not pane.schedule.in_flight, pilot=pilot)
         count = diag.fetches
         await pilot.pause(0.6)
         assert diag.fetches == count, "no refresh while paused"
         await pilot.press("space")
         assert not banner.display
-        assert await until(pilot, lambda: diag.fetches > count)
+        assert await until(lambda: diag.fetches > count, pilot=pilot)
 
 
 async def test_plus_minus_change_the_interval_with_a_floor():
@@ -67,7 +68,7 @@ async def test_never_two_refreshes_at_once():
         for _ in range(8):
             await pilot.press("r")
             await pilot.pause(0.03)
-        assert await until(pilot, lambda: diag.fetches >= 4)
+        assert await until(lambda: diag.fetches >= 4, pilot=pilot)
         assert diag.max_running == 1
 
 
@@ -75,7 +76,7 @@ async def test_unhealthy_rows_sorted_first_and_toggle():
     diag = CountingDiagnostic()
     pane = DiagPane(diag, interval=5)
     async with PaneApp(pane).run_test() as pilot:
-        assert await until(pilot, lambda: pane.table.row_count == 2)
+        assert await until(lambda: pane.table.row_count == 2, pilot=pilot)
         assert list(pane._row_keys()) == ["b", "a"]
         await pilot.press("S")
         assert list(pane._row_keys()) == ["a", "b"]
@@ -88,7 +89,7 @@ async def test_evidence_snapshot_goes_to_the_timeline_redacted(room, redis_serve
     diag.target = url  # what the user typed, with a password in it
     pane = DiagPane(diag, room=room, incident=incident, interval=5)
     async with PaneApp(pane).run_test() as pilot:
-        assert await until(pilot, lambda: pane.snapshot is not None)
+        assert await until(lambda: pane.snapshot is not None, pilot=pilot)
         await pilot.press("e")
         events = [e for e in room.log.events(incident) if e.kind == "evidence"]
         assert len(events) == 1
@@ -105,7 +106,7 @@ async def test_hanging_target_does_not_freeze_keys(room):
         diag = HttpDiagnostic(web.never, timeout=8)
         pane = DiagPane(diag, interval=1, hang_after=0.3)
         async with PaneApp(pane).run_test() as pilot:
-            assert await until(pilot, lambda: "hanging" in str(pane.query_one(".diag-error").render()))
+            assert await until(lambda: "hanging" in str(pane.query_one(".diag-error").render()), pilot=pilot)
             assert pane.has_class("-error")
             start = time.monotonic()
             await pilot.press("space")
@@ -121,10 +122,10 @@ async def test_error_keeps_last_rows_and_shows_last_good_time(room, redis_server
     diag = RedisDiagnostic(redis_server.url, clock=room.clock, timeout=0.5)
     pane = DiagPane(diag, interval=0.5)
     async with PaneApp(pane).run_test() as pilot:
-        assert await until(pilot, lambda: pane.snapshot is not None)
+        assert await until(lambda: pane.snapshot is not None, pilot=pilot)
         assert "last good 14:00:00Z" in str(pane.query_one(".diag-header").render())
         redis_server.kill()
-        assert await until(pilot, lambda: pane.schedule.last_error.startswith(("refused", "error")))
+        assert await until(lambda: pane.schedule.last_error.startswith(("refused", "error")), pilot=pilot)
         assert pane.has_class("-error") and pane.table.row_count == 7
 
 
@@ -134,7 +135,7 @@ async def test_postgres_pane_shows_blocker_and_cancel_needs_yes(room, postgres_s
     pane = DiagPane(PostgresDiagnostic(postgres_server.dsn, clock=room.clock), room=room, incident=incident,
                     interval=5)
     async with PaneApp(pane).run_test() as pilot:
-        assert await until(pilot, lambda: pane.table.row_count >= 2)
+        assert await until(lambda: pane.table.row_count >= 2, pilot=pilot)
         keys = list(pane._row_keys())
         assert str(waiter) in keys and str(holder) in keys
         assert pane.table.row(str(waiter)).cells[6] == str(holder)
@@ -146,7 +147,7 @@ async def test_postgres_pane_shows_blocker_and_cancel_needs_yes(room, postgres_s
         assert not [e for e in room.log.events(incident) if e.kind == "diag_action"]
         await pilot.press("C")
         await pilot.press("y")
-        assert await until(pilot, lambda: [e for e in room.log.events(incident) if e.kind == "diag_action"])
+        assert await until(lambda: [e for e in room.log.events(incident) if e.kind == "diag_action"], pilot=pilot)
         action = [e for e in room.log.events(incident) if e.kind == "diag_action"][0].payload
         assert action["action"] == "cancel" and action["result"] == f"cancel pid {waiter}: sent"
         assert str(waiter) in action["target"]
@@ -155,6 +156,6 @@ async def test_postgres_pane_shows_blocker_and_cancel_needs_yes(room, postgres_s
 async def test_actions_absent_in_read_only_mode(postgres_server, clock):
     pane = DiagPane(PostgresDiagnostic(postgres_server.dsn, clock=clock), read_only=True, interval=5)
     async with PaneApp(pane).run_test() as pilot:
-        assert await until(pilot, lambda: pane.snapshot is not None)
+        assert await until(lambda: pane.snapshot is not None, pilot=pilot)
         await pilot.press("C")
         assert not isinstance(pilot.app.screen, ConfirmScreen)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from warroom.diagnostics.base import BAD, WARN
 from warroom.diagnostics.pods import parse_target, pod_status, PodsDiagnostic
 
-from .kube_api import KubeApiServer, oom_killed, pod, running, waiting
+from ..services.kube_api import KubeApiServer, oom_killed, pod, running, waiting
+from ..waiting import wait_until
 
 
 def crashloop_after_oom():
@@ -43,7 +42,8 @@ def kube(tmp_path):
          "lastTimestamp": "2026-11-22T13:59:00Z", "involvedObject": {"name": "api-oom"}},
         {"type": "Normal", "reason": "Pulled", "message": "Container image already present",
          "lastTimestamp": "2026-11-22T13:50:00Z", "involvedObject": {"name": "api-oom"}}]
-    server.state.logs["shop/api-oom"] = "\n".join(f"line {i}" for i in range(50)) + "\nfatal: out of memory\x1b]52;c;x\x07"
+    server.state.logs["shop/api-oom"] = ("\n".join(f"line {i}" for i in range(50))
+                                         + "\nfatal: out of memory\x1b]52;c;x\x07")
     server.config = server.kubeconfig(tmp_path / "kubeconfig")
     yield server
     server.stop()
@@ -111,33 +111,24 @@ def test_default_namespace_comes_from_the_context(kube, clock):
     assert {r.cells[0] for r in every.rows} == {"shop", "other"}
 
 
-def _until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_watch_applies_changes_and_relists_on_410(kube, clock):
     diag = PodsDiagnostic("shop?app=api", clock=clock, kubeconfig=kube.config, watch=True)
     try:
         assert len(diag.fetch().rows) == 6
-        assert _until(lambda: kube.state.watch_requests)
+        assert wait_until(lambda: kube.state.watch_requests)
         lists = kube.state.list_requests
         kube.state.put(pod("api-ok", containers=[waiting("app", "CrashLoopBackOff", restarts=1,
                                                         last=oom_killed())]))
         kube.state.delete("shop", "api-pull")
-        assert _until(lambda: diag.changes >= 2)
+        assert wait_until(lambda: diag.changes >= 2)
         rows = {r.cells[1]: r for r in diag.fetch().rows}
         assert "api-pull" not in rows and rows["api-ok"].cells[3] == "CrashLoopBackOff"
         assert kube.state.list_requests == lists, "changes came through the watch, not a re-list"
         # history compacted while disconnected: the next watch from the old version gets 410
         kube.state.compact()
         kube.state.put(pod("api-new"))
-        assert _until(lambda: diag.relists >= 1 or "api-new" in {r.cells[1] for r in diag.fetch().rows})
-        assert _until(lambda: "api-new" in {r.cells[1] for r in diag.fetch().rows})
+        assert wait_until(lambda: diag.relists >= 1 or "api-new" in {r.cells[1] for r in diag.fetch().rows})
+        assert wait_until(lambda: "api-new" in {r.cells[1] for r in diag.fetch().rows})
     finally:
         diag.close()
 
@@ -150,8 +141,8 @@ def test_watch_410_from_stale_version_relists(kube, clock):
         kube.state.put(pod("api-late"))
         diag._thread = __import__("threading").Thread(target=diag._watch_loop, daemon=True)
         diag._thread.start()
-        assert _until(lambda: diag.relists == 1)
-        assert _until(lambda: "api-late" in {r.cells[1] for r in diag.fetch().rows})
+        assert wait_until(lambda: diag.relists == 1)
+        assert wait_until(lambda: "api-late" in {r.cells[1] for r in diag.fetch().rows})
     finally:
         diag.close()
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from warroom.diagnostics.base import BAD, OK, render_text, WARN
-from warroom.diagnostics.postgres import (PostgresDiagnostic, duration_level, scrub_sql,
-                                          statements_sql)
+from warroom.diagnostics.postgres import duration_level, PostgresDiagnostic, scrub_sql, statements_sql
 
-from .pg_server import PASSWORD
+from ..services.postgres import PASSWORD
+from ..waiting import wait_until
 
 
 def test_duration_colours_follow_pg_activity():
@@ -55,14 +53,14 @@ def test_running_query_duration(postgres_server, clock):
     t.start()
     diag = PostgresDiagnostic(postgres_server.dsn, clock=clock)
     try:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            snap = diag.fetch()
-            row = next((r for r in snap.rows if "pg_sleep" in r.cells[7]), None)
-            if row and dict(row.cell_levels)[5] == WARN:
-                break
-            time.sleep(0.1)
-        assert row is not None and dict(row.cell_levels)[5] == WARN and row.cells[5].endswith("s")
+        slow = []
+
+        def shown_slow() -> bool:
+            slow[:] = [r for r in diag.fetch().rows if "pg_sleep" in r.cells[7] and dict(r.cell_levels)[5] == WARN]
+            return bool(slow)
+
+        wait_until(shown_slow, 5, "the running query marked slow", every=0.1)
+        assert slow[0].cells[5].endswith("s")
     finally:
         t.join(5)
         diag.close()
@@ -74,10 +72,8 @@ def test_cancel_and_terminate(postgres_server, lock_wait, clock):
     diag = PostgresDiagnostic(postgres_server.dsn, clock=clock)
     try:
         assert diag.act("cancel", str(waiter)) == f"cancel pid {waiter}: sent"
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and str(waiter) in {r.key for r in diag.fetch().rows if r.cells[6]}:
-            time.sleep(0.05)
-        assert str(waiter) not in {r.key for r in diag.fetch().rows if r.cells[6]}
+        wait_until(lambda: str(waiter) not in {r.key for r in diag.fetch().rows if r.cells[6]}, 5,
+                   "the cancelled wait gone from the blocked", every=0.05)
         assert diag.act("terminate", "999999") == "terminate pid 999999: no such backend"
     finally:
         diag.close()

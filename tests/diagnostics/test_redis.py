@@ -53,7 +53,8 @@ def test_tracker_detects_uptime_going_down():
 
 
 def test_auth_and_refused(tmp_path, clock):
-    from ..services import RedisServer, free_port
+    from ..services import free_port
+    from ..services.redis import RedisServer
 
     server = RedisServer(tmp_path / "r", password="s3cret-pw").start()
     try:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from warroom.followup.drills import start_drill
 from warroom.diagnostics.runbooks import load_runbooks
+from warroom.followup.drills import start_drill
 from warroom.ui.widgets.diag_pane import ConfirmScreen, DiagPane
 from warroom.ui.widgets.runbook_panel import open_runbook, RunbookPanel
 
-from .kube_api import KubeApiServer
+from ..services.kube_api import KubeApiServer
+from ..waiting import until
 from .test_pods import CLUSTER
-from .ui_helpers import PaneApp, until
+from .ui_helpers import PaneApp
 
 
 def book(name):
@@ -35,7 +36,7 @@ async def test_command_runs_only_after_yes_and_is_recorded(room, tmp_path):
         assert ran == []
         await pilot.press("exclamation_mark")
         await pilot.press("y")
-        assert await until(pilot, lambda: panel.last_output)
+        assert await until(lambda: panel.last_output, pilot=pilot)
         assert ran == ["gh run list --workflow=deploy.yml --limit=5"]
         assert "\x1b" not in panel.last_output
         actions = [e.payload for e in room.log.events(incident) if e.kind == "diag_action"]
@@ -56,7 +57,7 @@ async def test_real_shell_command_output(room):
     async with PaneApp(panel).run_test() as pilot:
         panel.query_one("OptionList").focus()
         await pilot.press("exclamation_mark", "y")
-        assert await until(pilot, lambda: panel.last_output)
+        assert await until(lambda: panel.last_output, pilot=pilot)
         assert panel.last_output.strip() == "hello"
         assert [e.payload["result"] for e in room.log.events(incident) if e.kind == "diag_action"] == ["exit 3"]
 
@@ -78,7 +79,7 @@ async def test_opening_a_runbook_in_a_drill_records_it_and_fills_every_pane(room
     assert started == [{"runbook": "service-unreachable", "title": "Service unreachable", "panes": "pods, http"}]
     async with PaneApp(*widgets).run_test(size=(120, 60)) as pilot:
         pods = widgets[1]
-        assert await until(pilot, lambda: pods.snapshot is not None and widgets[2].snapshot is not None)
+        assert await until(lambda: pods.snapshot is not None and widgets[2].snapshot is not None, pilot=pilot)
         assert pods.snapshot.extra["by_status"] == {"CrashLoopBackOff": 6}
         assert pods.source == "drill"
         pods.table.focus()
@@ -102,15 +103,15 @@ async def test_pods_pane_selected_pod_shows_events_and_log(room, tmp_path, monke
         pane: DiagPane = widgets[1]
         pane.diagnostic.context, pane.diagnostic.namespace, pane.diagnostic.selector = "test", "shop", "app=api"
         async with PaneApp(pane).run_test(size=(140, 50)) as pilot:
-            assert await until(pilot, lambda: pane.table.row_count == 6)
+            assert await until(lambda: pane.table.row_count == 6, pilot=pilot)
             keys = list(pane._row_keys())
             assert keys[-1] == "shop/api-ok", "healthy rows sort last"
             pane.table.move_cursor(row=keys.index("shop/api-oom"))
             await pilot.press("enter")
             detail = pane.query_one(".diag-detail")
-            assert await until(pilot, lambda: "OOMKilling" in str(detail.render()))
+            assert await until(lambda: "OOMKilling" in str(detail.render()), pilot=pilot)
             assert "allocating [red]cache[/]" in str(detail.render()), "log text is not markup"
             server.state.put(CLUSTER[0] | {"metadata": CLUSTER[0]["metadata"] | {"name": "api-new"}})
-            assert await until(pilot, lambda: pane.table.row_count == 7), "the watch feeds the pane"
+            assert await until(lambda: pane.table.row_count == 7, pilot=pilot), "the watch feeds the pane"
     finally:
         server.stop()

@@ -61,7 +61,8 @@ def test_bad_files_are_reported_and_the_rest_load(tmp_path):
         "zdup.toml: key: 'f10' is already bound to good",
         "nokey.toml: key: required, missing",
         next(m for m in messages if m.startswith("syntax.toml: not valid TOML:") and "line 2" in m),
-        "typo.toml: panel: unknown field (expected one of: id, key, panes, playbook, resolutions, steps, symptoms, title)",
+        "typo.toml: panel: unknown field "
+        "(expected one of: id, key, panes, playbook, resolutions, steps, symptoms, title)",
     ])
 
 

@@ -1,4 +1,4 @@
-"""A small app that mounts our widgets over a real Room, and a way to wait on workers."""
+"""A small app that mounts our widgets over a real Room, and a plugin that counts its fetches."""
 
 from __future__ import annotations
 
@@ -24,15 +24,6 @@ class PaneApp(App):
         tables = self.query(RowTable)
         if tables:
             tables.first().focus()
-
-
-async def until(pilot, predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await pilot.pause(0.02)
-    return predicate()
 
 
 class CountingDiagnostic(Diagnostic):

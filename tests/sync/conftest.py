@@ -3,20 +3,10 @@ all pointed at the real redis-server the ``redis_server`` fixture started."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from warroom.model.state import fold
 from warroom.sync.engine import SyncEngine
-
-
-def wait_until(predicate, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.005)
 
 
 def digest(room, incident_id: str) -> str:

@@ -9,7 +9,8 @@ from warroom.model.events import MAX_EVENT_BYTES
 from warroom.model.state import fold
 from warroom.model.times import now_ms
 
-from .conftest import converged, wait_until
+from ..waiting import wait_until
+from .conftest import converged
 
 
 def test_two_writers_200_severity_changes_and_200_notes_each(terminal, redis_server):

@@ -3,24 +3,17 @@ stalled store never stalls the keys."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from textual.widgets import Input
 
-from warroom.ui.app import WarroomApp
+from warroom.ui import make_app
 from warroom.ui.widgets.panels import StatusBar
 from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
+from ..waiting import until
+
 SIZE = (160, 48)
-
-
-async def until(predicate, timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def summaries(app) -> list[str]:
@@ -30,8 +23,8 @@ def summaries(app) -> list[str]:
 async def test_two_consoles_share_one_store_and_see_each_others_notes(terminal):
     (ic, ic_sync), (scribe, scribe_sync) = terminal("ic", start=False), terminal("scribe", start=False)
     incident = ic.declare("Checkout 5xx", "SEV2")
-    ic_app = WarroomApp(ic, sync=ic_sync, keymap={})
-    scribe_app = WarroomApp(scribe, sync=scribe_sync, keymap={})
+    ic_app = make_app(ic, sync=ic_sync, keymap={})
+    scribe_app = make_app(scribe, sync=scribe_sync, keymap={})
     async with ic_app.run_test(size=SIZE), scribe_app.run_test(size=SIZE) as scribe_pilot:
         await until(lambda: scribe_app.incident_id == incident.id, what="incident shown on the scribe's console")
         await scribe_pilot.press("i")
@@ -48,7 +41,7 @@ async def test_two_consoles_share_one_store_and_see_each_others_notes(terminal):
 async def test_a_paused_store_does_not_stall_the_console(terminal, redis_server):
     room, engine = terminal("ic", start=False)
     incident = room.declare("API", "SEV2")
-    app = WarroomApp(room, sync=engine, keymap={})
+    app = make_app(room, sync=engine, keymap={})
     admin = redis_server.client()
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: engine.status.state == "live", what="live")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from tests.services import RedisServer
+from tests.services.redis import RedisServer
 
-from .conftest import converged, wait_until
+from ..waiting import wait_until
+from .conftest import converged
 
 
 def test_offline_with_events_waiting_then_catching_up_then_live(tmp_path, terminal):

@@ -9,7 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import converged, wait_until
+from ..waiting import wait_until
+from .conftest import converged
 
 ROOT = Path(__file__).resolve().parents[2]
 

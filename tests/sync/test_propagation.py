@@ -1,6 +1,7 @@
 """Terminals over one store: what one types shows up in the others, and everyone agrees."""
 
-from .conftest import converged, digest, wait_until
+from ..waiting import wait_until
+from .conftest import converged, digest
 
 
 def test_entries_changes_and_new_incidents_reach_every_terminal(terminal, redis_server):

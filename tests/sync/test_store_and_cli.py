@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.services import RedisServer
-from warroom.cli.base import main
+from tests.services.redis import RedisServer
+from warroom.cli import main
 from warroom.sync.engine import SyncEngine, SyncError
 
 from .conftest import converged

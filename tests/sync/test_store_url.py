@@ -63,9 +63,10 @@ def test_presence_text_is_cleaned():
 
 def test_status_segment_is_text_not_markup():
     from warroom.sync.status import Presence, SyncStatus
+    from warroom.ui.widgets.panels import sync_status_text
 
     peers = [Presence("[@click=app.quit]", "IC", "i1", "o1", 1), Presence("bob", "", None, "o2", 1)]
-    text = SyncStatus("offline", pending=2, skew_ms=45_000, peers=peers).as_text()
+    text = sync_status_text(SyncStatus("offline", pending=2, skew_ms=45_000, peers=peers))
     assert text.plain == ("○ offline · 2 events waiting · ⚠ clock 45s ahead of the store"
                           " · with [@click=app.quit]·IC, bob")
     assert text.style == "bold red"

@@ -13,8 +13,8 @@ import os
 import signal
 import sys
 
-from warroom.store.log import LocalLog
 from warroom.room import Room
+from warroom.store.log import LocalLog
 from warroom.sync.engine import SyncEngine
 
 

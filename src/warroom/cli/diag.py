@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
-from .base import CliError, command, Context, need_terminal
+from ..ui import need_terminal, run_console
+from .base import CliError, command, Context
 
 
 def _diag_opts(p):
@@ -28,9 +29,10 @@ def _diag_opts(p):
     run.add_argument("--detail", metavar="KEY", help="also print a row's detail (pods: namespace/name)")
 
 
-@command("diag", "diagnostics: list them, or take one snapshot (diag run NAME --target ...)", _diag_opts)
+@command("diag", "diagnostics: list them, or take one snapshot (diag run NAME --target ...)", _diag_opts,
+         read_only=True)
 def _diag(ctx: Context, args) -> int:
-    from ..diagnostics import available, DiagnosticNotFound, load
+    from ..diagnostics import available, load
     from ..diagnostics.base import render_text
 
     if args.diag_command == "list":
@@ -47,10 +49,7 @@ def _diag(ctx: Context, args) -> int:
         start = ctx.clock() - int(args.minute * 60_000)
         diag = Drill(scenario, "", start, ctx.clock).diagnostic(args.name)
     else:
-        try:
-            cls = load(args.name)
-        except DiagnosticNotFound as exc:
-            raise CliError(str(exc)) from None
+        cls = load(args.name)
         options = {"timeout": args.timeout}
         if args.kubeconfig and args.name == "pods":
             options["kubeconfig"] = args.kubeconfig
@@ -105,16 +104,12 @@ def _drill(ctx: Context, args) -> int:
     print(drill.incident_id)
     if args.no_console:
         return 0
-    from ..ui.app import WarroomApp
     from .sync import engine_for
 
-    app = WarroomApp(ctx.room, sync=engine_for(ctx))
-    app.start_drill(drill)
-    app.run()
-    return app.return_code or 0
+    return run_console(ctx.room, sync=engine_for(ctx), drill=drill)
 
 
-@command("runbooks", "list runbooks and report malformed ones (file, field, reason)")
+@command("runbooks", "list runbooks and report malformed ones (file, field, reason)", read_only=True)
 def _runbooks(ctx: Context, args) -> int:
     from ..diagnostics.runbooks import load_runbooks
 

@@ -1,6 +1,6 @@
 """``warroom sync`` and the helpers the CLI uses to reach the shared store.
 
-Kept apart from ``sync.py`` so that ``--help`` and commands run without a store never
+Kept apart from ``warroom.sync`` so that ``--help`` and commands run without a store never
 import redis-py.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..errors import WarroomError
 from .base import CliError, command, Context
 
 
@@ -26,13 +27,9 @@ def engine_for(ctx: Context):
     url = store_url(ctx.args)
     if not url:
         return None
-    from ..sync.url import StoreUrlError
     from ..sync.engine import SyncEngine
 
-    try:
-        engine = SyncEngine(ctx.room, url, allow_insecure=allow_insecure(ctx.args))
-    except StoreUrlError as exc:
-        raise CliError(str(exc)) from None
+    engine = SyncEngine(ctx.room, url, allow_insecure=allow_insecure(ctx.args))
     if getattr(ctx.args, "store", None) and engine.config.password:
         print("warroom: warning: a password given with --store can be read by anyone on this "
               "machine (ps, /proc); set WARROOM_STORE instead", file=sys.stderr)
@@ -41,15 +38,13 @@ def engine_for(ctx: Context):
 
 def push_after_command(ctx: Context) -> None:
     """After a command wrote events: publish them; on failure warn, keep them queued."""
-    if not store_url(ctx.args) or ctx._room is None or not ctx.room.log.outbox_size():
+    if not store_url(ctx.args) or ctx.opened_room is None or not ctx.room.outbox_size():
         return
-    from ..sync.engine import SyncError
-
     try:
         engine = engine_for(ctx)
         engine.push_once(timeout=3.0)
-    except (SyncError, CliError) as exc:
-        waiting = ctx.room.log.outbox_size()
+    except WarroomError as exc:
+        waiting = ctx.room.outbox_size()
         print(f"warroom: warning: saved locally, not pushed ({exc}); {waiting} event(s) wait for "
               "`warroom sync`", file=sys.stderr)
 
@@ -69,9 +64,9 @@ def _sync(ctx: Context, args) -> int:
     try:
         pushed, pulled = engine.sync_once(timeout=args.timeout)
     except SyncError as exc:
-        waiting = ctx.room.log.outbox_size()
+        waiting = ctx.room.outbox_size()
         raise CliError(f"{exc}; local data intact, {waiting} event(s) waiting") from None
-    quarantined, held = len(ctx.room.log.quarantined()), len(ctx.room.log.held())
+    quarantined, held = len(ctx.room.quarantined()), len(ctx.room.held())
     extra = f", re-published {engine.republished} the store had lost" if engine.republished else ""
     extra += f", {quarantined} entr{'y' if quarantined == 1 else 'ies'} in quarantine" if quarantined else ""
     extra += f", {held} held until their time" if held else ""

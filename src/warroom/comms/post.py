@@ -21,8 +21,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .settings import load_settings, Settings
+from ..errors import WarroomError
 from ..model.safe_text import redact
+from .settings import load_settings, Settings
 
 TARGETS = ("slack", "statuspage", "pagerduty")
 PD_ACTIONS = ("trigger", "acknowledge", "resolve")
@@ -34,16 +35,18 @@ _SP_COMPONENT_BY_SEV = {"SEV1": "major_outage", "SEV2": "partial_outage"}
 _client = None
 
 
-class PostError(Exception):
+class PostError(WarroomError):
     """A post that failed: ``reason`` is safe to show (no secrets); ``maybe_sent`` warns that
     the service may have it although we saw no reply."""
+
+    exit_code = 1  # the input was fine: the service failed, and a retry may work
 
     def __init__(self, target: str, reason: str, maybe_sent: bool = False) -> None:
         super().__init__(f"{target}: {reason}")
         self.target, self.reason, self.maybe_sent = target, reason, maybe_sent
 
 
-class DrillRefused(Exception):
+class DrillRefused(WarroomError):
     """Posting from a drill: refused before anything is sent, so a rehearsal never pages
     anyone or opens a public incident."""
 

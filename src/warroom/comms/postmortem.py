@@ -9,11 +9,12 @@ incident; an unset one shows the playbook's prompt in brackets so the gap is vis
 from __future__ import annotations
 
 from ..followup import resolution
+from ..followup.actions import action_items
 from ..model.events import Event, summary
 from ..model.policy import Policy
 from ..model.state import IncidentState
-from .templates import span_words
 from ..model.times import hhmm, to_datetime
+from .templates import span_words
 
 FORMATS = ("sre-team", "cygni")
 BACKDATED_MS = 60_000
@@ -114,7 +115,7 @@ def render(state: IncidentState, policy: Policy, events: list[Event], now: int,
     severity = state.severity + (f" (changed: {' → '.join(sevs)})" if len(set(sevs)) > 1 else "")
     date = to_datetime(start).strftime("%Y-%m-%d")
     impact = field("impact") or state.impact
-    items = resolution.action_items(events)
+    items = action_items(events)
     summary_text = field("summary") or (
         f"{state.title}: a {state.severity} incident"
         + (f" affecting {state.service}" if state.service else "")
@@ -166,5 +167,5 @@ def render(state: IncidentState, policy: Policy, events: list[Event], now: int,
 
 def render_for(room, incident_id: str, now: int | None = None, fmt: str | None = None) -> str:
     state = room.state(incident_id)
-    return render(state, room.policy_for(state), room.log.events(incident_id),
+    return render(state, room.policy_for(state), room.events(incident_id),
                   room.clock() if now is None else now, fmt)

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .. import config
+from ..errors import WarroomError
 from ..model import tomlfile
 
 _ENV = {
@@ -66,7 +67,7 @@ _SECONDS = {"timeout": 300.0, "max_wait": 600.0}
 MAX_RETRIES = 10
 
 
-class ConfigError(ValueError):
+class ConfigError(WarroomError, ValueError):
     """A config file or variable that cannot be used; names the file/variable and field."""
 
 

@@ -13,13 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model import clocks
-from ..followup import resolution
 from .. import config
+from ..errors import WarroomError
+from ..followup import resolution
+from ..model import clocks
+from ..model.clocks import MINUTE
 from ..model.events import Event
 from ..model.policy import Policy
 from ..model.state import IncidentState
-from ..model.clocks import MINUTE
 from ..model.times import hhmm, stamp, to_datetime
 
 # Free-text fields set with ``room.set_field`` (and ``warroom set``), shown in templates and
@@ -50,7 +51,7 @@ PLACEHOLDERS = (
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class TemplateError(ValueError):
+class TemplateError(WarroomError, ValueError):
     """A template that cannot be used: names the file and the problem."""
 
 
@@ -144,10 +145,8 @@ def context(state: IncidentState, policy: Policy, events: list[Event], now: int)
     restored = resolution.resolved_at(state, policy)
     update = clocks.next_update(state, policy)
     recovery = resolution.recovery(state, policy)
-    try:
-        sev_name = policy.severity(state.severity).name
-    except KeyError:
-        sev_name = ""
+    sev = policy.find_severity(state.severity)
+    sev_name = sev.name if sev is not None else ""
     utc = lambda ms: f"{stamp(ms)[:16]} UTC" if ms is not None else ""  # noqa: E731
     return {
         "title": state.title, "slug": state.slug, "incident_id": state.id,
@@ -184,5 +183,5 @@ def render(name: str, state: IncidentState, policy: Policy, events: list[Event],
 
 def render_for(room, incident_id: str, name: str, now: int | None = None) -> str:
     state = room.state(incident_id)
-    return render(name, state, room.policy_for(state), room.log.events(incident_id),
+    return render(name, state, room.policy_for(state), room.events(incident_id),
                   room.clock() if now is None else now)

@@ -8,7 +8,9 @@ so checking the shipped runbooks at start-up never pays for it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator, TYPE_CHECKING
+
+from ..errors import WarroomError
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -24,13 +26,13 @@ BUILTIN = {
 }
 
 
-class DiagnosticNotFound(LookupError):
+class DiagnosticNotFound(WarroomError, LookupError):
     """No diagnostic of that name is installed; the message lists the installed ones."""
 
 
 def available() -> dict[str, "EntryPoint"]:
     """Installed diagnostics by name, without importing any of them."""
-    from importlib.metadata import EntryPoint, entry_points
+    from importlib.metadata import entry_points, EntryPoint
 
     found = {name: EntryPoint(name, value, GROUP) for name, value in BUILTIN.items()}
     for ep in entry_points(group=GROUP):

@@ -18,15 +18,16 @@ from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..model import tomlfile
 from ..config import data_dir, user_runbook_dir
+from ..errors import WarroomError
+from ..model import tomlfile
 from ..model.safe_text import clean
 
 _VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 KEY_RE = re.compile(r"^((ctrl|alt|shift)\+)*([a-z0-9]|f[1-9]|f1[0-9]|f2[0-4])$")
 
 
-class RunbookError(ValueError):
+class RunbookError(WarroomError, ValueError):
     def __init__(self, file: Path | str, field: str, reason: str) -> None:
         self.file, self.field, self.reason = str(file), field, reason
         super().__init__(f"{Path(file).name}: {field}: {reason}" if field else f"{Path(file).name}: {reason}")
@@ -182,7 +183,7 @@ def load_runbooks(dirs: list[Path] | None = None,
 def start(room, incident_id: str, book: Runbook, at: int | None = None):
     """Record in the timeline that a runbook was started and which panes it opened."""
     panes = ", ".join(f"{p.diagnostic}" for p in book.panes)
-    return room._write(incident_id, "runbook", {"runbook": book.id, "title": book.title, "panes": panes}, at)
+    return room.record(incident_id, "runbook", {"runbook": book.id, "title": book.title, "panes": panes}, at)
 
 
 def run_shell(command: str, timeout: float = 60.0) -> tuple[int | None, str]:

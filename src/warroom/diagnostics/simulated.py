@@ -98,7 +98,8 @@ class SimulatedDiagnostic(Diagnostic):
                 reason = "OOMKilled" if state == "oomkilled" else "Error"
                 status.update(ready=False, restartCount=restarts,
                               state={"waiting": {"reason": "CrashLoopBackOff"}},
-                              lastState={"terminated": {"reason": reason, "exitCode": 137 if state == "oomkilled" else 1,
+                              lastState={"terminated": {"reason": reason,
+                                                        "exitCode": 137 if state == "oomkilled" else 1,
                                                         "finishedAt": last_fail}})
             elif state == "pending":
                 phase, status = "Pending", None
@@ -106,7 +107,8 @@ class SimulatedDiagnostic(Diagnostic):
                 meta_extra = {"deletionTimestamp": _iso(now - 20_000)}
             pod = {"metadata": {"name": f"{app}-7d9f8-{i:05d}"[:40], "namespace": ns, "creationTimestamp": created,
                                 **meta_extra},
-                   "spec": {"containers": [{"name": "app"}], "nodeName": None if phase == "Pending" else f"node-{i % 3 + 1}"},
+                   "spec": {"containers": [{"name": "app"}],
+                            "nodeName": None if phase == "Pending" else f"node-{i % 3 + 1}"},
                    "status": {"phase": phase, "containerStatuses": [status] if status else []}}
             views.append(pods.pod_status(pod))
         return pods.build("pods", self.display_target, now, views)
@@ -129,7 +131,8 @@ class SimulatedDiagnostic(Diagnostic):
         for i in range(waiting):
             rows.append((4300 + i, "app", "shop", "active", "Lock", "transactionid", slow, [blocker],
                          "UPDATE orders SET status = $1 WHERE id = $2"))
-        statements = [("SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC", 18230, slow * 1000, slow * 18230_000),
+        statements = [("SELECT * FROM orders WHERE customer_id = $1 ORDER BY created_at DESC", 18230,
+                       slow * 1000, slow * 18230_000),
                       ("UPDATE orders SET status = $1 WHERE id = $2", 4410, slow * 300, slow * 1323_000)]
         return postgres.build("postgres", self.display_target, self.clock(), states, max_conn, rows, statements)
 

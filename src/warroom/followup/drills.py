@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..model import tomlfile
 from ..config import data_dir, user_runbook_dir
 from ..diagnostics.runbooks import RunbookError
+from ..model import tomlfile
 
 PANE_TABLES = ("pods", "postgres", "redis", "http")
 

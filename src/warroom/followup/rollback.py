@@ -83,5 +83,5 @@ def record(room, incident_id: str, answers: list[bool], at: int | None = None):
     end = step(answers)
     if not isinstance(end, Outcome):
         raise ValueError(f"the walk is not finished: next question is {end.text!r}")
-    return room._write(incident_id, "decision_tree",
+    return room.record(incident_id, "decision_tree",
                        {"answers": describe(answers), "outcome": f"{end.id} — {end.text}"}, at)

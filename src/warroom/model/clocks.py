@@ -2,12 +2,31 @@
 
 Nothing here reads the time: ``now`` is passed in, so "as of T" views and frozen-clock
 tests are the same code as the live console.
+
+The clocks follow the incident's history, not only where it stands: its severity and status
+changes and its progress are walked in time order (:func:`_walk`, kept on the state until
+the next event). The rules (the README's Policies section gives them with an example):
+
+- Response, by the severity, from the declaration. An upgrade counts it again from the
+  upgrade, unless it was met already; a downgrade never brings it earlier and never forgives
+  a deadline already missed. A reopen counts it again from the reopen, met only by an
+  acknowledgement after it.
+- Acknowledgement (the policy's ``acknowledge_within``): its own clock, from the declaration
+  or the last reopen; severity changes leave it.
+- Escalation: a step is engaged at its time and stays engaged; a level once engaged is not
+  engaged again (only a ``reset`` ladder goes back to its first step). A "no progress" ladder
+  counts from the last event its track calls progress and goes on from the level reached.
+  A step whose time passed while its track did not apply (a lower severity, or resolved) is
+  engaged at once when the track applies again: it is "due now", at the change.
+- Status updates: the cadence of the severity, from the last update posted, the declaration
+  or the last reopen. Elapsed time stops at resolution.
 """
 
 # Annotations are not postponed here: typing compiles each string annotation of a
 # NamedTuple when the module is imported, and these load as the console starts.
 from typing import NamedTuple
 
+from .events import ENTRY_KINDS
 from .policy import Policy, Track
 from .state import IncidentState
 from .times import next_business_day
@@ -18,7 +37,7 @@ MINUTE = 60_000
 class UpdateClock(NamedTuple):
     due_ms: int
     cadence_minutes: int
-    since_ms: int  # last posted update, or the declaration
+    since_ms: int  # last posted update, the declaration, or the last reopen
 
     def remaining(self, now: int) -> int:
         return self.due_ms - now
@@ -28,10 +47,12 @@ class UpdateClock(NamedTuple):
 
 
 class Escalation(NamedTuple):
-    at_ms: int
+    at_ms: int  # when the step is (or was) engaged
     notify: str
     track: str
     after_minutes: int
+    due_ms: int | None = None  # when its own rule made it due: before at_ms when it fell due at a change
+    cause: str = ""  # that change: "severity" or "reopen"
 
 
 class Deadline(NamedTuple):
@@ -42,43 +63,49 @@ class Deadline(NamedTuple):
         return self.met_ms is None and now > self.due_ms
 
 
+class LadderReset(NamedTuple):
+    """When a "no progress" ladder's clock last started, and what started it."""
+
+    at_ms: int
+    event_id: str
+    kind: str  # the progress word (``decision``, ``milestone:mitigated``…), or "declared"
+    track: str
+
+
+class _Walk(NamedTuple):
+    steps: list[Escalation]
+    changes: list[int]  # moments of a severity change or a reopen
+    resets: dict[int, LadderReset]  # by the track's index in the policy
+    response: Deadline | None
+    ack: Deadline | None
+    reopened_ms: int | None  # the last reopen
+    resolved_ms: int | None  # when the current resolved status began
+
+
 def is_resolved(state: IncidentState, policy: Policy) -> bool:
-    try:
-        return policy.status(state.status).resolved
-    except KeyError:
-        return False
+    status = policy.find_status(state.status)
+    return status is not None and status.resolved
 
 
 def next_update(state: IncidentState, policy: Policy) -> UpdateClock | None:
-    """When the next status update is due: the last posted one (or the declaration) plus
-    the cadence of the current severity. None when resolved or the cadence is "as needed"."""
+    """When the next status update is due: the last posted one (or the declaration, or the
+    last reopen) plus the cadence of the current severity. None when resolved or the
+    cadence is "as needed"."""
     if state.declared_ms is None or is_resolved(state, policy):
         return None
-    try:
-        cadence = policy.severity(state.severity).update_every_minutes
-    except KeyError:
-        return None
+    sev = policy.find_severity(state.severity)
+    cadence = sev.update_every_minutes if sev is not None else None
     if cadence is None:
         return None
-    since = max(state.declared_ms, state.last_update_ms or state.declared_ms)
+    since = max(state.declared_ms, state.last_update_ms or state.declared_ms, _walk(state, policy).reopened_ms or 0)
     return UpdateClock(since + cadence * MINUTE, cadence, since)
 
 
-def _track_anchor(state: IncidentState, track: Track) -> int | None:
-    return state.declared_ms if track.clock == "declared" else state.last_progress_ms()
-
-
 def escalation_steps(state: IncidentState, policy: Policy) -> list[Escalation]:
-    """Every step of every track that applies to the current severity, in time order."""
+    """Every step engaged so far and every step still to come (if nothing changes), in time order."""
     if state.declared_ms is None:
         return []
-    steps = []
-    for track in policy.tracks_for(state.severity):
-        anchor = _track_anchor(state, track)
-        for step in track.steps:
-            steps.append(Escalation(anchor + step.after_minutes * MINUTE, step.notify,
-                                    track.name, step.after_minutes))
-    return sorted(steps, key=lambda e: (e.at_ms, e.track))
+    return _walk(state, policy).steps
 
 
 def next_escalation(state: IncidentState, policy: Policy, now: int) -> Escalation | None:
@@ -93,21 +120,55 @@ def engaged(state: IncidentState, policy: Policy, now: int) -> list[Escalation]:
     return [step for step in escalation_steps(state, policy) if step.at_ms <= now]
 
 
+def due_now(state: IncidentState, policy: Policy, now: int) -> list[Escalation]:
+    """The steps the latest severity change or reopen (at or before ``now``) made due at
+    once: their time had passed while their track did not apply."""
+    if state.declared_ms is None or is_resolved(state, policy):
+        return []
+    walk = _walk(state, policy)
+    last = max((at for at in walk.changes if at <= now), default=None)
+    return [s for s in walk.steps if s.at_ms == last and s.due_ms is not None and s.due_ms < s.at_ms]
+
+
+def ladder_reset(state: IncidentState, policy: Policy) -> LadderReset | None:
+    """The last progress of the current severity's "no progress" ladder (the declaration
+    before any); None when no such ladder applies."""
+    if state.declared_ms is None:
+        return None
+    for index, track in enumerate(policy.escalation):
+        if track.clock == "progress" and state.severity in track.severities:
+            return _walk(state, policy).resets.get(index) or LadderReset(
+                state.declared_ms, state.declared_event, "declared", track.name)
+    return None
+
+
 def response_deadline(state: IncidentState, policy: Policy) -> Deadline | None:
     """Response time by severity (``response``), met by the first acknowledgement."""
     if state.declared_ms is None:
         return None
-    try:
-        minutes = policy.severity(state.severity).response_minutes
-    except KeyError:
+    return _walk(state, policy).response
+
+
+def ack_deadline(state: IncidentState, policy: Policy) -> Deadline | None:
+    """The policy's acknowledgement deadline (``acknowledge_within``), if it has one."""
+    if state.declared_ms is None:
         return None
-    if minutes is None:
-        due = next_business_day(state.declared_ms, policy.business_day_start)
-    else:
-        due = state.declared_ms + minutes * MINUTE
-    if policy.acknowledge_minutes is not None:
-        due = min(due, state.declared_ms + policy.acknowledge_minutes * MINUTE)
-    return Deadline(due, state.acknowledged_ms)
+    return _walk(state, policy).ack
+
+
+def elapsed_ms(state: IncidentState, policy: Policy, now: int) -> int | None:
+    """Time since the declaration, stopped at the resolution while resolved."""
+    if state.declared_ms is None:
+        return None
+    end = _walk(state, policy).resolved_ms if is_resolved(state, policy) else None
+    return max(0, (now if end is None else end) - state.declared_ms)
+
+
+def progress_entry_kinds(policy: Policy) -> frozenset[str]:
+    """The timeline entry kinds (decision, action…) some "no progress" ladder counts as progress:
+    those a state loaded without its entries must still be told of (``mark_entries``)."""
+    return frozenset(kind for track in policy.escalation if track.clock == "progress"
+                     for kind in ENTRY_KINDS if track.counts_as_progress(kind))
 
 
 def phase(state: IncidentState, policy: Policy) -> str:
@@ -115,7 +176,160 @@ def phase(state: IncidentState, policy: Policy) -> str:
     phase the current status belongs to."""
     if state.acknowledged_ms is None and not state.status_changes and not state.roles:
         return policy.unacknowledged_phase
-    try:
-        return policy.status(state.status).phase
-    except KeyError:
-        return state.status
+    status = policy.find_status(state.status)
+    return status.phase if status is not None else state.status
+
+
+# -- the walk ---------------------------------------------------------------------------
+
+def _walk(state: IncidentState, policy: Policy) -> _Walk:
+    """The clocks of ``state`` under ``policy``, computed once per event applied."""
+    key = (state.event_count, len(state.marks))
+    cached = state.clock_cache
+    if cached is not None and cached[0] is policy and cached[1] == key:
+        return cached[2]
+    walk = _compute(state, policy)
+    state.clock_cache = (policy, key, walk)
+    return walk
+
+
+class _Run:
+    """One track walked through time: the next level to reach, and what it counts from."""
+
+    __slots__ = ("track", "index", "next", "anchor", "prev_at", "active")
+
+    def __init__(self, track: Track, index: int, declared: int) -> None:
+        self.track, self.index = track, index
+        self.next, self.anchor, self.prev_at, self.active = 0, declared, None, False
+
+    def natural(self) -> int | None:
+        """When the next level falls due by the track's own rule; None when the ladder is done."""
+        if self.next >= len(self.track.steps):
+            return None
+        base = self.anchor
+        if self.track.steps_from == "previous" and self.prev_at is not None:
+            base = max(base, self.prev_at)
+        return base + self.track.steps[self.next].after_minutes * MINUTE
+
+
+def _compute(state: IncidentState, policy: Policy) -> _Walk:
+    declared = state.declared_ms
+    runs = [_Run(track, i, declared) for i, track in enumerate(policy.escalation)]
+    seen: dict[str, set[str]] = {}  # track name -> levels engaged (one matrix, a table per severity)
+    steps: list[Escalation] = []
+    changes: list[int] = []
+    resets: dict[int, LadderReset] = {}
+
+    def reach(run: _Run, at: int, due: int, cause: str = "") -> None:
+        step = run.track.steps[run.next]
+        run.next, run.prev_at = run.next + 1, at
+        names = seen.setdefault(run.track.name, set())
+        if step.notify not in names:
+            names.add(step.notify)
+            steps.append(Escalation(at, step.notify, run.track.name, step.after_minutes, due, cause))
+
+    def reach_until(limit: float) -> None:
+        for run in runs:
+            while run.active and (due := run.natural()) is not None and due <= limit:
+                reach(run, due, due)
+
+    def resolved(name: str) -> bool:
+        status = policy.find_status(name)
+        return status is not None and status.resolved
+
+    # the severity and status the declaration left (backdated writes before it included)
+    by_time: dict[int, list] = {}
+    sev = status = ""
+    for order, name, value in sorted(state.field_history):
+        if order[0] <= declared:
+            sev, status = (value, status) if name == "severity" else (sev, value)
+        else:
+            by_time.setdefault(order[0], [[], []])[0].append((name, value))
+    for event_id, (ms, what) in sorted(state.marks.items()):  # one copy first: events land from other threads
+        if ms > declared:  # what came before the declaration is context, not progress
+            by_time.setdefault(ms, [[], []])[1].append((event_id, what))
+
+    is_down = resolved(status)
+    response = _Response(policy, sev, declared, sorted(state.acks))
+    ack_from: int | None = None  # acknowledgements from then on count; None: any
+    reopened = resolved_ms = None
+    if is_down:
+        resolved_ms = declared
+    for run in runs:
+        run.active = not is_down and sev in run.track.severities
+
+    for at in sorted(by_time):
+        writes, marks = by_time[at]
+        reach_until(at)  # a step due at this very moment was reached: nothing came before it
+        was_sev, was_down = sev, is_down
+        for name, value in writes:
+            sev, status = (value, status) if name == "severity" else (sev, value)
+        is_down = resolved(status)
+        reopen = was_down and not is_down
+        if reopen:
+            reopened, ack_from, resolved_ms = at, at, None
+        elif is_down and not was_down:
+            resolved_ms = at
+        response.change(at, was_sev, sev, reopen)
+        for event_id, what in marks:
+            for run in runs:
+                if run.track.clock == "progress" and run.track.counts_as_progress(what):
+                    run.anchor = at
+                    resets[run.index] = LadderReset(at, event_id, what, run.track.name)
+                    if run.track.reset:
+                        run.next, run.prev_at = 0, None
+                        seen.get(run.track.name, set()).difference_update(s.notify for s in run.track.steps)
+        if reopen or sev != was_sev:
+            changes.append(at)
+        for run in runs:
+            applies = not is_down and sev in run.track.severities
+            if applies and not run.active:  # the track applies again: what fell due meanwhile is due now
+                run.active = True
+                while (due := run.natural()) is not None and due < at:
+                    reach(run, at, due, "reopen" if reopen else "severity")
+            run.active = applies
+    reach_until(float("inf"))  # the ladder from here, if nothing changes
+    steps.sort(key=lambda s: (s.at_ms, s.track))
+
+    acks = [ms for ms in sorted(state.acks) if ack_from is None or ms >= ack_from]
+    met = acks[0] if acks else None
+    ack = None
+    if policy.acknowledge_minutes is not None:
+        ack = Deadline((reopened or declared) + policy.acknowledge_minutes * MINUTE, met)
+    deadline = None if response.due is None else Deadline(response.due, met)
+    return _Walk(steps, changes, resets, deadline, ack, reopened, resolved_ms)
+
+
+class _Response:
+    """The response deadline through severity changes and reopens (see the module's rules)."""
+
+    def __init__(self, policy: Policy, sev: str, declared: int, acks: list[int]) -> None:
+        self.policy, self.acks, self.ack_from = policy, acks, None
+        self.anchor = declared
+        self.due = self._due(sev, declared)
+
+    def _due(self, sev: str, anchor: int) -> int | None:
+        found = self.policy.find_severity(sev)
+        if found is None:
+            return None
+        if found.response_minutes is None:
+            return next_business_day(anchor, self.policy.business_day_start, self.policy.timezone)
+        return anchor + found.response_minutes * MINUTE
+
+    def _rank(self, sev: str) -> int | None:
+        """Policies list severities most severe first."""
+        return next((i for i, s in enumerate(self.policy.severities) if s.id.lower() == sev.strip().lower()), None)
+
+    def change(self, at: int, was: str, sev: str, reopen: bool) -> None:
+        if reopen:
+            self.anchor, self.ack_from, self.due = at, at, self._due(sev, at)
+            return
+        old, new = self._rank(was), self._rank(sev)
+        if new is None or old == new:
+            return
+        if any(ms <= at and (self.ack_from is None or ms >= self.ack_from) for ms in self.acks):
+            return  # met already: the deadline that was met stands
+        if self.due is None or old is None or new < old:  # an upgrade: from now
+            self.anchor, self.due = at, self._due(sev, at)
+        elif at <= self.due:  # a downgrade before the deadline: the lower severity's time, never less
+            self.due = max(self.due, self._due(sev, self.anchor) or self.due)

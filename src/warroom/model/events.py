@@ -7,10 +7,12 @@ arriving from elsewhere is checked by :func:`from_wire` before it is believed.
 
 import json
 import re
+
 # Annotations are not postponed here: typing compiles each string annotation of a
 # NamedTuple when the module is imported, and these load as the console starts.
 from typing import Any, NamedTuple
 
+from ..errors import WarroomError
 from .ids import parse_hlc
 from .safe_text import clean, clean_name, one_line
 from .times import FUTURE_SLACK_MS, in_range, iso, parse_time, TimeError
@@ -52,7 +54,7 @@ KINDS: dict[str, dict[str, tuple[type, bool]]] = {
 LWW_KINDS = ("severity", "status", "role", "field")
 
 
-class EventError(ValueError):
+class EventError(WarroomError, ValueError):
     """An event that cannot be accepted, with the reason."""
 
 
@@ -80,6 +82,11 @@ class Event(NamedTuple):
     def order(self) -> tuple:
         """Total order used everywhere: when it happened, then causality, then origin."""
         return (self.occurred_ms, self.hlc, self.origin, self.event_id)
+
+    @property
+    def writing_order(self) -> tuple:
+        """The order edits resolve in, last writer wins: when it was written, not when it is dated."""
+        return (self.hlc, self.origin, self.event_id)
 
     def to_wire(self) -> dict[str, Any]:
         return {

@@ -10,12 +10,16 @@ clocks cannot add to a date would otherwise break every later command on the inc
 import re
 from pathlib import Path
 from types import MappingProxyType
+
 # Annotations are not postponed here: typing compiles each string annotation of a
 # NamedTuple when the module is imported, and these load as the console starts.
 from typing import Any, Mapping, NamedTuple
 
 from .. import config
+from ..errors import WarroomError
 from . import tomlfile
+from .events import ENTRY_KINDS, KINDS
+from .times import time_zone
 
 DEFAULT_POLICY = "cygni"
 NEXT_BUSINESS_DAY = "next business day"
@@ -25,10 +29,22 @@ MAX_HOURS = 30 * 24
 MAX_DAYS = 365
 _LIMITS = {"minutes": (MAX_MINUTES, " (30 days)"), "hours": (MAX_HOURS, " (30 days)"), "days": (MAX_DAYS, "")}
 _HHMM = re.compile(r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9]")
+# The lifecycle milestones an incident can mark (``warroom milestone``).
+MILESTONE_NAMES = ("started", "detected", "acknowledged", "mitigated", "resolved", "postmortem", "review")
+# What resets a "no progress" ladder unless its track says otherwise: playbook 000's progress.
+DEFAULT_PROGRESS = ("status", "decision", "action", "milestone:mitigated", "milestone:resolved", "evidence")
+# Progress is named by what the timeline calls an event: an entry's kind, "milestone:NAME" (or
+# "milestone", any), or an event kind; not the declaration (the ladder starts there).
+PROGRESS_WORDS = (ENTRY_KINDS + ("milestone",) + tuple(f"milestone:{name}" for name in MILESTONE_NAMES)
+                  + tuple(kind for kind in KINDS if kind not in ("declared", "entry", "milestone")))
 
 
-class PolicyError(ValueError):
+class PolicyError(WarroomError, ValueError):
     """A policy file that cannot be used; the message names the file and the field."""
+
+
+class PolicyLookupError(WarroomError, LookupError):
+    """A severity, status or role the policy does not have; the message lists those it has."""
 
 
 class Severity(NamedTuple):
@@ -66,12 +82,23 @@ class Step(NamedTuple):
 
 
 class Track(NamedTuple):
-    """One escalation path: steps counted from declaration, or from the last progress."""
+    """One escalation path: steps counted from declaration, or from the last progress.
+
+    On a "progress" track ``progress`` names the events that count as progress (see
+    PROGRESS_WORDS); ``steps_from`` says whether each step's minutes count from the last
+    progress ("progress": 15/30/60) or from the step before ("previous": 15, +30, +60); with
+    ``reset`` progress sends the ladder back to its first step instead of on from the level reached."""
 
     name: str
     clock: str  # "declared" | "progress"
     severities: tuple[str, ...]
     steps: tuple[Step, ...]
+    progress: tuple[str, ...] = ()
+    steps_from: str = "progress"
+    reset: bool = False
+
+    def counts_as_progress(self, word: str) -> bool:
+        return word in self.progress or ("milestone" in self.progress and word.startswith("milestone:"))
 
 
 class Policy(NamedTuple):
@@ -92,28 +119,42 @@ class Policy(NamedTuple):
     resolution_criteria: tuple[str, ...] = ()
     action_priorities: tuple[str, ...] = ()
     extra: Mapping[str, Any] = MappingProxyType({})  # keys the reader does not know, kept for templates
+    business_day_end: str = "17:00"
+    timezone: str = "UTC"  # an IANA name: where business hours are reckoned
+
+    def find_severity(self, ident: str) -> Severity | None:
+        key = ident.strip().lower()
+        return next((sev for sev in self.severities if sev.id.lower() == key), None)
+
+    def find_status(self, name: str) -> Status | None:
+        key = name.strip().lower()
+        return next((status for status in self.statuses if status.name.lower() == key), None)
+
+    def find_role(self, name: str) -> Role | None:
+        key = name.strip().lower()
+        return next((role for role in self.roles if key in (role.id.lower(), role.short.lower(), role.name.lower())),
+                    None)
 
     def severity(self, ident: str) -> Severity:
-        for sev in self.severities:
-            if sev.id.lower() == ident.strip().lower():
-                return sev
-        raise KeyError(f"unknown severity {ident!r} (policy {self.name}: "
-                       f"{', '.join(s.id for s in self.severities)})")
+        sev = self.find_severity(ident)
+        if sev is None:
+            raise PolicyLookupError(f"unknown severity {ident!r} (policy {self.name}: "
+                                    f"{', '.join(s.id for s in self.severities)})")
+        return sev
 
     def status(self, name: str) -> Status:
-        for status in self.statuses:
-            if status.name.lower() == name.strip().lower():
-                return status
-        raise KeyError(f"unknown status {name!r} (policy {self.name}: "
-                       f"{', '.join(s.name for s in self.statuses)})")
+        status = self.find_status(name)
+        if status is None:
+            raise PolicyLookupError(f"unknown status {name!r} (policy {self.name}: "
+                                    f"{', '.join(s.name for s in self.statuses)})")
+        return status
 
     def role(self, name: str) -> Role:
-        key = name.strip().lower()
-        for role in self.roles:
-            if key in (role.id.lower(), role.short.lower(), role.name.lower()):
-                return role
-        raise KeyError(f"unknown role {name!r} (policy {self.name}: "
-                       f"{', '.join(r.short for r in self.roles)})")
+        role = self.find_role(name)
+        if role is None:
+            raise PolicyLookupError(f"unknown role {name!r} (policy {self.name}: "
+                                    f"{', '.join(r.short for r in self.roles)})")
+        return role
 
     @property
     def initial_status(self) -> Status:
@@ -237,27 +278,15 @@ def _policy(data: dict, source: str) -> Policy:
         for r in top.tables("roles")
     )
     _unique(source, "roles", "id", [r.id for r in roles])
-    tracks = []
-    for r in top.tables("escalation"):
-        clock = r.text("clock")
-        if clock not in ("declared", "progress"):
-            raise r.fail("clock", '"declared" or "progress"', clock)
-        sevs = r.texts("severities")
-        for sev in sevs:
-            if sev not in sev_ids:
-                raise r.fail("severities", f"severities from {sev_ids}", sev)
-        steps = tuple(
-            Step(after_minutes=s.count("after", "minutes", 0), notify=s.text("notify"))
-            for s in r.tables("steps")
-        )
-        tracks.append(Track(r.text("name"), clock, sevs, tuple(sorted(steps, key=lambda s: s.after_minutes))))
+    tracks = [_track(r, sev_ids) for r in top.tables("escalation")]
     follow = top.table("follow_up")
     resolution = top.table("resolution")
+    opening, closing = _business_hours(top)
     return Policy(
         name=top.text("name"), title=top.text("title", top.data.get("name", "")), source=source,
         severities=severities, statuses=statuses, roles=roles, escalation=tuple(tracks),
         unacknowledged_phase=top.text("unacknowledged_phase", "Detection"),
-        business_day_start=top.clock_time("business_day_start", "09:00"),
+        business_day_start=opening, business_day_end=closing, timezone=_zone(top),
         acknowledge_minutes=top.minutes("acknowledge_within", "none", None),
         postmortem_hours=follow.count("postmortem_hours", "hours", 1, None),
         postmortem_severities=follow.texts("postmortem_severities", ()),
@@ -270,7 +299,64 @@ def _policy(data: dict, source: str) -> Policy:
 
 
 _KNOWN = {"name", "title", "severities", "statuses", "roles", "escalation", "unacknowledged_phase",
-          "business_day_start", "acknowledge_within", "follow_up", "resolution"}
+          "business_day_start", "business_hours", "timezone", "acknowledge_within", "follow_up", "resolution"}
+
+
+def _track(r: _Reader, sev_ids: list[str]) -> Track:
+    clock = r.text("clock")
+    if clock not in ("declared", "progress"):
+        raise r.fail("clock", '"declared" or "progress"', clock)
+    sevs = r.texts("severities")
+    for sev in sevs:
+        if sev not in sev_ids:
+            raise r.fail("severities", f"severities from {sev_ids}", sev)
+    steps = tuple(
+        Step(after_minutes=s.count("after", "minutes", 0), notify=s.text("notify"))
+        for s in r.tables("steps")
+    )
+    if clock == "declared":
+        for name in ("progress", "steps_from", "reset"):
+            if name in r.data:
+                raise r.fail(name, 'only on a clock = "progress" track', r.data[name])
+        return Track(r.text("name"), clock, sevs, tuple(sorted(steps, key=lambda s: s.after_minutes)))
+    progress = r.texts("progress", DEFAULT_PROGRESS)
+    unknown = [word for word in progress if word not in PROGRESS_WORDS]
+    if unknown:
+        raise r.fail("progress", f"event kinds from {list(PROGRESS_WORDS)}", unknown[0])
+    steps_from = r.text("steps_from", "progress")
+    if steps_from not in ("progress", "previous"):
+        raise r.fail("steps_from", '"progress" or "previous"', steps_from)
+    # measured from the step before, the steps stay in the order written: each is a gap
+    ordered = steps if steps_from == "previous" else tuple(sorted(steps, key=lambda s: s.after_minutes))
+    return Track(r.text("name"), clock, sevs, ordered, progress, steps_from,
+                 r.get("reset", bool, "true or false", False))
+
+
+def _business_hours(top: _Reader) -> tuple[str, str]:
+    """Opening and closing, local: ``business_hours = "09:00-17:00"``, or the older
+    ``business_day_start`` alone (closing at 17:00)."""
+    if "business_hours" not in top.data:
+        return top.clock_time("business_day_start", "09:00"), "17:00"
+    if "business_day_start" in top.data:
+        raise PolicyError(f"{top.source}: business_hours: expected either business_hours or "
+                          "business_day_start, got both")
+    value = top.text("business_hours")
+    opening, _, closing = value.partition("-")
+    if not (_HHMM.fullmatch(opening.strip()) and _HHMM.fullmatch(closing.strip())):
+        raise top.fail("business_hours", 'opening and closing times "HH:MM-HH:MM"', value)
+    opening, closing = (f"{int(h):02d}:{m}" for h, m in (part.strip().split(":") for part in (opening, closing)))
+    if opening >= closing:
+        raise top.fail("business_hours", "the opening before the closing", value)
+    return opening, closing
+
+
+def _zone(top: _Reader) -> str:
+    name = top.text("timezone", "UTC")
+    try:
+        time_zone(name)
+    except ValueError:
+        raise top.fail("timezone", 'an IANA time zone such as "Europe/Stockholm"', name) from None
+    return name
 
 
 def _unique(source: str, table: str, key: str, values: list[str]) -> None:

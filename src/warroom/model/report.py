@@ -14,6 +14,9 @@ def as_dict(state: IncidentState, policy: Policy, now: int) -> dict[str, Any]:
     update = clocks.next_update(state, policy)
     nxt = clocks.next_escalation(state, policy, now)
     deadline = clocks.response_deadline(state, policy)
+    ack = clocks.ack_deadline(state, policy)
+    reset = clocks.ladder_reset(state, policy)
+    elapsed = clocks.elapsed_ms(state, policy, now)
     return {
         "id": state.id, "slug": state.slug, "title": state.title, "severity": state.severity,
         "status": state.status, "phase": clocks.phase(state, policy), "policy": policy.name,
@@ -31,6 +34,13 @@ def as_dict(state: IncidentState, policy: Policy, now: int) -> dict[str, Any]:
                     for e in clocks.engaged(state, policy, now)] if not clocks.is_resolved(state, policy) else [],
         "response_due": iso(deadline.due_ms) if deadline else None,
         "response_overdue": bool(deadline and deadline.overdue(now)),
+        "ack_due": ({"due": iso(ack.due_ms), "met_at": iso(ack.met_ms), "overdue": ack.overdue(now)}
+                    if ack else None),
+        "due_now": [{"at": iso(e.at_ms), "due": iso(e.due_ms), "notify": e.notify, "track": e.track}
+                    for e in clocks.due_now(state, policy, now)],
+        "ladder_reset": ({"at": iso(reset.at_ms), "by_event": reset.event_id, "kind": reset.kind}
+                         if reset else None),
+        "elapsed_s": elapsed // 1000 if elapsed is not None else None,
         "conflicts": [{"field": c.field, "kept": c.kept, "lost": c.lost, "lost_by": c.lost_by}
                       for c in state.conflicts],
         "events": state.event_count, "entries": state.entry_count, "as_of": iso(now),
@@ -44,7 +54,7 @@ def as_text(state: IncidentState, policy: Policy, now: int) -> str:
         f"{state.id}  {state.slug}{'  [DRILL]' if state.drill else ''}",
         f"{state.title} — {state.severity}{f' {sev.name}' if sev else ''} · {state.status} · phase: {d['phase']}",
         f"declared {stamp(state.declared_ms)} UTC by {state.declared_by} (policy {policy.name})"
-        + (f" · elapsed {duration(now - state.declared_ms)}" if state.declared_ms else ""),
+        + (f" · elapsed {duration(d['elapsed_s'] * 1000)}" if d["elapsed_s"] is not None else ""),
     ]
     if state.service or state.impact:
         lines.append(" · ".join(x for x in (f"service: {state.service}" if state.service else "",
@@ -57,15 +67,22 @@ def as_text(state: IncidentState, policy: Policy, now: int) -> str:
         lines.append(f"next update due {stamp(update.due_ms)} UTC ({when}; every {update.cadence_minutes} min)")
     elif not d["resolved"]:
         lines.append("next update: as needed")
+    for step in clocks.due_now(state, policy, now):
+        lines.append(f"due now: {step.notify} [{step.track}] (due {hhmm(step.due_ms)} UTC)")
     nxt = clocks.next_escalation(state, policy, now)
     if nxt:
         lines.append(f"next escalation {hhmm(nxt.at_ms)} UTC (in {duration(nxt.at_ms - now)}): "
                      f"{nxt.notify} [{nxt.track}]")
-    deadline = clocks.response_deadline(state, policy)
-    if deadline and not d["resolved"]:
-        met = (f"acknowledged {hhmm(deadline.met_ms)} UTC" if deadline.met_ms is not None
-               else ("OVERDUE" if deadline.overdue(now) else f"in {duration(deadline.due_ms - now)}"))
-        lines.append(f"respond by {hhmm(deadline.due_ms)} UTC — {met}")
+    reset = clocks.ladder_reset(state, policy)
+    if reset and not d["resolved"]:
+        lines.append(f"no-progress ladder counting since {hhmm(reset.at_ms)} UTC ({reset.kind})")
+    if not d["resolved"]:
+        for label, deadline in (("respond", clocks.response_deadline(state, policy)),
+                                ("acknowledge", clocks.ack_deadline(state, policy))):
+            if deadline:
+                met = (f"acknowledged {hhmm(deadline.met_ms)} UTC" if deadline.met_ms is not None
+                       else ("OVERDUE" if deadline.overdue(now) else f"in {duration(deadline.due_ms - now)}"))
+                lines.append(f"{label} by {hhmm(deadline.due_ms)} UTC — {met}")
     for c in d["conflicts"]:
         lines.append(f"conflict on {c['field']}: kept {c['kept']!r}, {c['lost_by']} wrote {c['lost']!r} concurrently")
     lines.append(f"events: {state.event_count} ({state.entry_count} timeline entries)")

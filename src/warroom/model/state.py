@@ -10,6 +10,7 @@ is kept as a conflict, so nobody's change vanishes silently.
 
 import json
 from dataclasses import dataclass, field
+
 # Annotations are not postponed here: typing compiles each string annotation of a
 # NamedTuple when the module is imported, and these load as the console starts.
 from typing import Iterable, NamedTuple
@@ -47,8 +48,10 @@ class IncidentState:
     scenario: str = ""
     declared_ms: int | None = None
     declared_by: str = ""
+    declared_event: str = ""
     acknowledged_ms: int | None = None
     acknowledged_by: str = ""
+    acks: list[int] = field(default_factory=list)  # every acknowledgement: a reopen asks for a new one
     last_update_ms: int | None = None
     fields: dict[str, Value] = field(default_factory=dict)
     tasks: dict[tuple[str, str], Value] = field(default_factory=dict)
@@ -57,6 +60,12 @@ class IncidentState:
     _change_ids: set[str] = field(default_factory=set, repr=False)
     entry_count: int = 0
     event_count: int = 0
+    # The history the clocks walk: (order, field, value) of every severity and status write
+    # (the declaration's included), and event id -> (when, what) of every event after it, named
+    # as a policy's ``progress`` names them (an entry by its kind, a milestone "milestone:NAME").
+    field_history: list[tuple[tuple, str, str]] = field(default_factory=list, repr=False)
+    marks: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    clock_cache: tuple | None = field(default=None, repr=False, compare=False)  # clocks' walk, until the next event
     # field -> {supersedes-parent -> [(order, value, author, event_id)]}
     _writes: dict[str, dict[str, list]] = field(default_factory=dict, repr=False)
 
@@ -81,10 +90,11 @@ class IncidentState:
     def done_tasks(self, role_id: str) -> set[str]:
         return {task for (role, task), reg in self.tasks.items() if role == role_id and reg.value}
 
-    def last_progress_ms(self) -> int | None:
-        """Declaration or the latest status change: what a "no progress" ladder counts from."""
-        times = [ms for ms, _ in self.status_changes]
-        return max(times + ([self.declared_ms] if self.declared_ms is not None else []), default=None)
+    def mark_entries(self, entries: Iterable[tuple[int, str, str]]) -> None:
+        """Note timeline entries, as (occurred_ms, event_id, kind), that were counted, not folded:
+        a state loaded from the log folds no entries, yet a decision or an action is progress."""
+        for ms, event_id, kind in entries:
+            self.marks[event_id] = (ms, kind)
 
     def head(self, name: str) -> str:
         """The event id that currently sets a field: what a new write supersedes."""
@@ -131,6 +141,10 @@ class IncidentState:
         p, order = event.payload, event.order
         if event.kind != "entry":
             self._change_ids.add(event.event_id)
+        if event.kind != "declared":
+            what = (p["kind"] if event.kind == "entry" else
+                    f"milestone:{p['name']}" if event.kind == "milestone" else event.kind)
+            self.marks[event.event_id] = (event.occurred_ms, what)
         match event.kind:
             case "entry":
                 self.entry_count += 1
@@ -140,13 +154,17 @@ class IncidentState:
                 self.service, self.impact = p.get("service", ""), p.get("impact", "")
                 self.drill, self.scenario = bool(p.get("drill")), p.get("scenario", "")
                 self.declared_ms, self.declared_by = event.occurred_ms, event.author
+                self.declared_event = event.event_id
                 self._write("severity", p["severity"], event, parent="")
                 self._write("status", p["status"], event, parent="")
+                self.field_history += [(order, "severity", p["severity"]), (order, "status", p["status"])]
             case "severity":
                 self._write("severity", p["severity"], event)
+                self.field_history.append((order, "severity", p["severity"]))
             case "status":
                 self._write("status", p["status"], event)
                 self.status_changes.append((event.occurred_ms, p["status"]))
+                self.field_history.append((order, "status", p["status"]))
             case "role":
                 self._write(f"role:{p['role']}", p["person"], event)
             case "field":
@@ -157,6 +175,7 @@ class IncidentState:
                 if current is None or order > current.order:
                     self.tasks[key] = Value(p["done"], order, event.event_id, event.author)
             case "ack":
+                self.acks.append(event.occurred_ms)
                 if self.acknowledged_ms is None or event.occurred_ms < self.acknowledged_ms:
                     self.acknowledged_ms, self.acknowledged_by = event.occurred_ms, event.author
             case "update_posted":

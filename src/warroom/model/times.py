@@ -1,14 +1,18 @@
 """Time in warroom: integer milliseconds since the epoch, always UTC.
 
 Users give times as ISO 8601 (UTC when no offset), ``HH:MM`` (today, UTC) or a
-relative ``-5m`` / ``-2h`` / ``-30s`` / ``-1d``; everything shown is UTC.
+relative ``-5m`` / ``-2h`` / ``-30s`` / ``-1d``; everything shown is UTC. Only "the next
+business day" is reckoned in a policy's own time zone: its opening hour is local.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import time as time_of_day
+
+from ..errors import WarroomError
 
 _RELATIVE = re.compile(r"^-(\d+)\s*([smhd])$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -22,7 +26,7 @@ MAX_MS = 253_402_214_400_000  # 9999-12-30T00:00:00Z
 FUTURE_SLACK_MS = 60_000
 
 
-class TimeError(ValueError):
+class TimeError(WarroomError, ValueError):
     """A time the user gave could not be understood."""
 
 
@@ -132,11 +136,32 @@ def humanize(ms: int) -> str:
     return f"{hours // 24}d"
 
 
-def next_business_day(ms: int, start: str = "09:00") -> int:
-    """The start of the next working day (Mon–Fri) after ``ms``, in UTC."""
-    hour, minute = (int(part) for part in start.split(":"))
-    day = to_datetime(ms).replace(hour=hour, minute=minute, second=0, microsecond=0)
+def time_zone(name: str) -> tzinfo:
+    """The zone an IANA name stands for (ValueError if none). The zone data ship with the
+    ``tzdata`` package, for hosts without the system's zone files; UTC needs neither."""
+    if name == "UTC":
+        return timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # policies with a zone only
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError, UnicodeError):
+        raise ValueError(f"no time zone {name!r}") from None
+
+
+def next_business_day(ms: int, start: str = "09:00", zone: str = "UTC") -> int:
+    """The next opening of a working day (Mon–Fri, ``start`` in ``zone``) after ``ms``:
+    that morning's when ``ms`` is before it, else the next working day's.
+
+    >>> iso(next_business_day(parse_time("2026-11-27T18:00Z", 0)))  # a Friday evening
+    '2026-11-30T09:00:00Z'
+    """
+    tz = time_zone(zone)
+    opening = time_of_day(*(int(part) for part in start.split(":")))
+    day = datetime.fromtimestamp(ms / 1000, tz).date()
+    if day.weekday() < 5 and to_ms(datetime.combine(day, opening, tz)) > ms:
+        return to_ms(datetime.combine(day, opening, tz))
     day += timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    return to_ms(day)
+    return to_ms(datetime.combine(day, opening, tz))

@@ -11,10 +11,12 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from ..errors import WarroomError
+
 MAX_DEPTH = 64  # tables and arrays inside each other; real files use fewer than 6
 
 
-class TomlFileError(ValueError):
+class TomlFileError(WarroomError, ValueError):
     """A file that cannot be read as TOML; ``reason`` is a few words, without the file."""
 
     def __init__(self, source: str | Path, reason: str) -> None:

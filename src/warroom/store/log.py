@@ -4,6 +4,12 @@ WAL with ``synchronous=FULL``: an event is on disk when ``append`` returns. The 
 that tells the sync worker to publish an event is written in the same transaction, so a
 crash can never keep one without the other. Hot paths use the raw ``sqlite3`` connection;
 sqlite-utils (≈60 ms to import) is loaded only to create or migrate the schema.
+
+A process opens two: the reader, for the console's and the CLI's reads, which no other
+thread writes on, and the writer (:meth:`Room.writer_log`) every commit goes through. On one
+connection shared by threads a read would wait behind another thread's statement and could
+see its uncommitted rows; each method here takes the log's lock, so the threads sharing the
+writer take turns and never read inside another's transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..errors import WarroomError
 from ..model.events import Event, label, summary
 
 SCHEMA_VERSION = 2  # 2: the held table
@@ -28,7 +35,7 @@ _ORDER = " ORDER BY occurred_ms, hlc, origin, event_id"
 _TIMELINE = ("occurred_ms", "hlc", "origin", "event_id", "label", "author", "role", "summary", "recorded_ms")
 
 
-class LogError(RuntimeError):
+class LogError(WarroomError, RuntimeError):
     """The local log file cannot be used; the message says which file and why."""
 
 
@@ -156,9 +163,17 @@ class LocalLog:
                     self.conn.execute("ROLLBACK")
                 raise
 
+    def _all(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchall()
+
+    def _one(self, sql: str, args: Iterable = ()) -> tuple:
+        with self._lock:
+            return self.conn.execute(sql, args).fetchone()
+
     # -- meta ---------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        row = self._one("SELECT value FROM meta WHERE key=?", (key,))
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
@@ -185,7 +200,7 @@ class LocalLog:
 
     # -- reads --------------------------------------------------------------------
     def get(self, event_id: str) -> Event | None:
-        row = self.conn.execute(f"{_SELECT} WHERE event_id=?", (event_id,)).fetchone()
+        row = self._one(f"{_SELECT} WHERE event_id=?", (event_id,))
         return _event(row) if row else None
 
     def incident_ids(self, matching: str = "") -> list[str]:
@@ -195,7 +210,7 @@ class LocalLog:
         if matching:
             sql += " AND (incident_id LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\')"
             args = [_like(matching)] * 2
-        rows = self.conn.execute(sql + " ORDER BY occurred_ms, incident_id", args)
+        rows = self._all(sql + " ORDER BY occurred_ms, incident_id", args)
         return list(dict.fromkeys(r[0] for r in rows))
 
     def statuses(self, incident_id: str | None = None) -> list[tuple[str, int, str, str]]:
@@ -204,7 +219,7 @@ class LocalLog:
         read without folding any incident. The "+" keeps the planner on the (incident_id, kind)
         index: the incident's order index would walk every entry after its last status change."""
         one = " AND d.incident_id = ?" if incident_id is not None else ""
-        rows = self.conn.execute(
+        rows = self._all(
             "SELECT d.incident_id, d.occurred_ms, json_extract(d.payload, '$.policy'), coalesce(("
             " SELECT json_extract(s.payload, '$.status') FROM events s"
             " WHERE s.incident_id = d.incident_id AND s.kind = 'status'"
@@ -212,7 +227,7 @@ class LocalLog:
             " ORDER BY +s.occurred_ms DESC, s.hlc DESC, s.origin DESC, s.event_id DESC LIMIT 1),"
             " json_extract(d.payload, '$.status'))"
             f" FROM events d WHERE d.kind = 'declared'{one} ORDER BY d.occurred_ms, d.incident_id",
-            () if incident_id is None else (incident_id,)).fetchall()
+            () if incident_id is None else (incident_id,))
         first: dict[str, tuple] = {}
         for row in rows:
             first.setdefault(row[0], row)
@@ -226,7 +241,7 @@ class LocalLog:
         if until_ms is not None:
             sql += " AND occurred_ms <= ?"
             args.append(until_ms)
-        return [_event(row) for row in self.conn.execute(sql + _ORDER, args)]
+        return [_event(row) for row in self._all(sql + _ORDER, args)]
 
     def timeline(self, incident_id: str, offset: int = 0, limit: int = -1,
                  kinds: frozenset[str] | None = None, text: str = "",
@@ -238,9 +253,8 @@ class LocalLog:
         backwards, so the page on screen costs the same at 100 rows as at 100,000."""
         where, args = _timeline_where(incident_id, kinds, text)
         order = _ORDER.replace(",", " DESC,") + " DESC" if from_end else _ORDER
-        rows = self.conn.execute(
-            f"SELECT {', '.join(_TIMELINE)} FROM events WHERE {where}{order} LIMIT ? OFFSET ?",
-            (*args, limit, offset)).fetchall()
+        rows = self._all(f"SELECT {', '.join(_TIMELINE)} FROM events WHERE {where}{order} LIMIT ? OFFSET ?",
+                         (*args, limit, offset))
         return rows[::-1] if from_end else rows
 
     def timeline_count(self, incident_id: str, kinds: frozenset[str] | None = None, text: str = "",
@@ -255,35 +269,34 @@ class LocalLog:
         if upto_seq is not None:
             where += " AND seq <= ?"
             args.append(upto_seq)
-        return self.conn.execute(f"SELECT count(*) FROM events WHERE {where}", args).fetchone()[0]
+        return self._one(f"SELECT count(*) FROM events WHERE {where}", args)[0]
 
     def entry_count(self, incident_id: str, until_ms: int | None = None) -> int:
         sql, args = "SELECT count(*) FROM events WHERE incident_id=? AND kind='entry'", [incident_id]
         if until_ms is not None:
             sql += " AND occurred_ms <= ?"
             args.append(until_ms)
-        return self.conn.execute(sql, args).fetchone()[0]
+        return self._one(sql, args)[0]
 
     def latest_hlc(self, not_after: str | None = None) -> str | None:
         """The newest clock stamp in the log, ignoring any beyond ``not_after``."""
         if not_after is None:
-            return self.conn.execute("SELECT max(hlc) FROM events").fetchone()[0]
-        return self.conn.execute("SELECT max(hlc) FROM events WHERE hlc <= ?", (not_after,)).fetchone()[0]
+            return self._one("SELECT max(hlc) FROM events")[0]
+        return self._one("SELECT max(hlc) FROM events WHERE hlc <= ?", (not_after,))[0]
 
     def last_seq(self) -> int:
-        return self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        return self._one("SELECT coalesce(max(seq), 0) FROM events")[0]
 
     def since(self, seq: int) -> Iterator[tuple[int, Event]]:
         """Events committed after ``seq`` (by this or another process), in commit order."""
-        for row in self.conn.execute(f"SELECT seq, {', '.join(_COLUMNS)} FROM events WHERE seq > ? "
-                                     "ORDER BY seq", (seq,)).fetchall():
+        for row in self._all(f"SELECT seq, {', '.join(_COLUMNS)} FROM events WHERE seq > ? ORDER BY seq", (seq,)):
             yield row[0], _event(row[1:])
 
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap "anything new?" probe."""
-        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+        return self._one("PRAGMA data_version")[0]
 
-    # -- sync: outbox, cursors, quarantine (reads take the lock: never see a half transaction)
+    # -- sync: outbox, cursors, quarantine
     def outbox_batch(self, limit: int = 500, after_seq: int = 0) -> list[tuple[int, Event]]:
         """The oldest events waiting to be published, with their outbox seq, in commit order."""
         with self._lock:
@@ -311,8 +324,8 @@ class LocalLog:
 
     def landed(self, event_ids: list[str], upto_seq: int) -> set[str]:
         """Which of ``event_ids`` the log holds, committed at or before ``upto_seq``."""
-        rows = self.conn.execute(f"SELECT event_id FROM events WHERE seq <= ? AND event_id IN "
-                                 f"({', '.join('?' * len(event_ids))})", (upto_seq, *event_ids))
+        rows = self._all(f"SELECT event_id FROM events WHERE seq <= ? AND event_id IN "
+                         f"({', '.join('?' * len(event_ids))})", (upto_seq, *event_ids))
         return {row[0] for row in rows}
 
     def outbox_size(self) -> int:
@@ -396,7 +409,8 @@ class LocalLog:
             return self.conn.execute("SELECT source, reason, raw FROM quarantine ORDER BY id").fetchall()
 
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            self.conn.close()
 
 
 def _like(text: str) -> str:

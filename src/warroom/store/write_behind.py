@@ -3,10 +3,11 @@ hands it here, and the commit runs on a thread of its own, so the scribe never w
 fsync (≈1 ms, tens of ms when the disk is busy).
 
 The commit is the log's usual one — WAL, ``synchronous=FULL``, the outbox row in the same
-transaction — on a connection of the writer's own, so the screen's reads never queue behind
-an fsync. The console marks a row as not yet on disk until its commit lands; a commit that
-fails hands its events back to ``on_error`` and the console puts the text back: nothing
-typed is lost. ``flush`` waits for everything submitted (the console calls it as it quits).
+transaction — on the room's writer connection (``Room.writer_log``), not the one the screen
+reads on, so the screen's reads never queue behind an fsync. The console marks a row as not
+yet on disk until its commit lands; a commit that fails hands its events back to ``on_error``
+and the console puts the text back: nothing typed is lost. ``flush`` waits for everything
+submitted (the console calls it as it quits).
 """
 
 from __future__ import annotations

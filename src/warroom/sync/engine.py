@@ -25,7 +25,7 @@ done; two threads move events between the log and Redis and never hold up the ca
   or huge JSON, times out of range or beyond the store's clock plus a minute, a policy
   given as a path) is quarantined, masked, with its reason, and the cursor moves on.
 
-Measured on 2 cores (bench/bench_sync.py): commit in A → applied in B's state in another
+Measured on 2 cores (bench/sync.py): commit in A → applied in B's state in another
 process ≈ 2 ms p50 / 5–12 ms p99 against a raw XADD → XREAD wake of ≈ 0.9 / 6 ms; 10,000
 offline events push in ≈ 0.5 s and apply elsewhere in ≈ 0.7 s (mostly ``from_wire``).
 """
@@ -40,13 +40,14 @@ from dataclasses import replace
 from itertools import groupby
 from typing import Callable
 
+from ..errors import WarroomError
 from ..model.events import EarlyEventError, Event, EventError, from_wire, MAX_EVENT_BYTES
 from ..model.ids import short_token
-from ..room import Room
-from .url import parse_store_url, StoreConfig
-from .status import parse_presence, Presence, SKEW_WARN_MS, SyncStatus
 from ..model.safe_text import clean, redact, redact_bytes
 from ..model.times import FUTURE_SLACK_MS
+from ..room import Room
+from .status import parse_presence, Presence, SKEW_WARN_MS, SyncStatus
+from .url import parse_store_url, StoreConfig
 
 __all__ = ["Presence", "SyncEngine", "SyncError", "SyncStatus"]
 
@@ -87,7 +88,7 @@ return out
 """
 
 
-class SyncError(RuntimeError):
+class SyncError(WarroomError, RuntimeError):
     """The store could not be reached or used; one line, without credentials."""
 
 
@@ -104,7 +105,9 @@ class SyncEngine:
     def __init__(self, room: Room, url: str, *, allow_insecure: bool = False,
                  block_ms: int = BLOCK_MS, heartbeat_s: float = HEARTBEAT_S,
                  offline_after_s: float = OFFLINE_AFTER_S, audit_s: float = AUDIT_S) -> None:
-        self.room, self.log = room, room.log
+        # Every write, and the reads that must see them (outbox, cursors), on the room's writer
+        # connection: room.log is the console's, and no thread of ours may write on it.
+        self.room, self.writer = room, room.writer_log()
         self.config: StoreConfig = parse_store_url(url, allow_insecure)
         self.block_ms, self.heartbeat_s, self.offline_after_s = block_ms, heartbeat_s, offline_after_s
         self.audit_s = audit_s
@@ -121,7 +124,7 @@ class SyncEngine:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self._script = None
-        self._epoch = self.log.meta("sync_epoch")
+        self._epoch = self.writer.meta("sync_epoch")
         self._republish: str | None = None
         self._presence = (None, "")
         self._up = {"pusher": False, "follower": False}
@@ -227,7 +230,7 @@ class SyncEngine:
             else:
                 self._down_since = self._down_since or now
                 state = "reconnecting" if now - self._down_since < self.offline_after_s else "offline"
-            pending = max(0, self.log.outbox_size() - len(self._acked))
+            pending = max(0, self.writer.outbox_size() - len(self._acked))
             status = replace(self._status, state=state, pending=pending, **changes)
             if status == self._status:
                 return
@@ -238,8 +241,8 @@ class SyncEngine:
     # -- the store's epoch: did it lose data? ------------------------------------------
     def _known_streams(self) -> dict[str, str]:
         streams = {self._k_index: "0-0"}
-        streams.update({self._stream(i): "0-0" for i in self.log.incident_ids()})
-        streams.update(self.log.cursors())
+        streams.update({self._stream(i): "0-0" for i in self.writer.incident_ids()})
+        streams.update(self.writer.cursors())
         streams.update(self._streams)
         return streams
 
@@ -264,7 +267,7 @@ class SyncEngine:
                     lost = True
                     break
         if lost:
-            self.log.reset_cursors()
+            self.writer.reset_cursors()
             self._streams = {k: "0-0" for k in self._streams}
             self._epoch = epoch
             self._republish = epoch
@@ -297,14 +300,14 @@ class SyncEngine:
         if self._republish is not None:
             self._busy["pusher"] = True
             seq = 0
-            while page := self.log.events_after(seq, 2000):
+            while page := self.writer.events_after(seq, 2000):
                 self._update()
                 self._publish(client, [e for _, e in page])
                 seq = page[-1][0]
-            self.log.set_meta("sync_epoch", self._republish)
+            self.writer.set_meta("sync_epoch", self._republish)
             self._republish = None
         pushed = 0
-        while batch := self.log.outbox_batch(PUSH_BATCH, after_seq=self._pushed_seq):
+        while batch := self.writer.outbox_batch(PUSH_BATCH, after_seq=self._pushed_seq):
             self._busy["pusher"] = len(batch) == PUSH_BATCH
             if self._busy["pusher"]:
                 self._update()
@@ -324,7 +327,7 @@ class SyncEngine:
         per quiet moment instead of one per event; a crash before it only re-sends, which
         the push script ignores."""
         if self._acked:
-            self.log.outbox_done(self._acked)
+            self.writer.outbox_done(self._acked)
             self._acked, self._pushed_seq = [], 0
 
     def _audit(self, client) -> int:
@@ -333,7 +336,7 @@ class SyncEngine:
         After a pull the log holds everything the store has (bar quarantined entries), so
         an incident whose id hash is shorter than our count has lost some; only those are
         checked id by id. Returns how many events were sent again."""
-        counts = self.log.published_counts()
+        counts = self.writer.published_counts()
         if not counts:
             return 0
         ids_key = f"{self.config.prefix}:ids:"
@@ -346,13 +349,13 @@ class SyncEngine:
             self._busy["pusher"] = True
             self._update()
             after = 0
-            while page := self.log.published_ids(incident_id, after, AUDIT_PAGE):
+            while page := self.writer.published_ids(incident_id, after, AUDIT_PAGE):
                 after = page[-1][0]
                 ids = [event_id for _, event_id in page]
                 have = client.hmget(ids_key + incident_id, ids)
                 missing = [event_id for event_id, sid in zip(ids, have) if sid is None]
                 if missing:
-                    events = sorted(self.log.get_many(missing).values(), key=lambda e: e.order)
+                    events = sorted(self.writer.get_many(missing).values(), key=lambda e: e.order)
                     self._publish(client, events)
                     sent += len(events)
                     self.republished += len(events)
@@ -371,8 +374,8 @@ class SyncEngine:
     def _release_held(self, client) -> int:
         """Apply held entries whose time has come, read again from the store."""
         added = 0
-        for source, stream, sid, _, _ in self.log.held(not_after=self._store_now() + FUTURE_SLACK_MS):
-            self.log.release(source)  # before: an entry still early is held again
+        for source, stream, sid, _, _ in self.writer.held(not_after=self._store_now() + FUTURE_SLACK_MS):
+            self.writer.release(source)  # before: an entry still early is held again
             if entries := client.xrange(stream, min=sid, max=sid):
                 added += self._apply(stream, entries, advance=False)[0]
         return added
@@ -495,7 +498,7 @@ class SyncEngine:
                 parsed.append((_s(raw_id), fields, raw, exc))
             except Exception as exc:  # whatever a hostile entry provokes, it stops nobody
                 parsed.append((_s(raw_id), fields, raw, EventError(f"unreadable: {type(exc).__name__}")))
-        seen = self.log.get_many([e.event_id for *_, e in parsed if isinstance(e, Event)])
+        seen = self.writer.get_many([e.event_id for *_, e in parsed if isinstance(e, Event)])
         good: dict[str, Event] = {}
         added = 0
         last = None
@@ -516,11 +519,11 @@ class SyncEngine:
                     good = {}
                 cursor = (key, sid) if advance else None
                 if isinstance(exc, EarlyEventError) and exc.dated_ms <= not_after + HOLD_MAX_MS:
-                    self.log.hold(f"{key}@{sid}", key, sid, exc.dated_ms, str(exc), cursor=cursor)
+                    self.writer.hold(f"{key}@{sid}", key, sid, exc.dated_ms, str(exc), cursor=cursor)
                 else:
                     body = raw if isinstance(raw, bytes) else json.dumps(
                         {_s(k): _s(v) for k, v in fields.items()}).encode()
-                    self.log.quarantine(f"{key}@{sid}", clean(str(exc))[:500],
+                    self.writer.quarantine(f"{key}@{sid}", clean(str(exc))[:500],
                                         redact_bytes(body)[:MAX_EVENT_BYTES], cursor=cursor)
             if advance:
                 self._streams[key] = sid
@@ -536,18 +539,18 @@ class SyncEngine:
             if _INCIDENT_ID.match(incident_id):
                 stream = self._stream(incident_id)
                 if stream not in self._streams and len(self._streams) > MAX_INCIDENTS:  # + the index
-                    self.log.quarantine(f"{self._k_index}@{sid}",
+                    self.writer.quarantine(f"{self._k_index}@{sid}",
                                         f"more than {MAX_INCIDENTS} incidents in the store: not followed",
                                         incident_id.encode())
                 elif stream not in self._streams:
                     self._streams[stream] = "0-0"
                     new.append(stream)
             else:
-                self.log.quarantine(f"{self._k_index}@{sid}", "index entry without a valid incident id",
+                self.writer.quarantine(f"{self._k_index}@{sid}", "index entry without a valid incident id",
                                     redact_bytes(json.dumps({_s(k): _s(v) for k, v in fields.items()}).encode())[:4096])
             self._streams[self._k_index] = sid
         if entries:
-            self.log.add_streams(new, (self._k_index, self._streams[self._k_index]))
+            self.writer.add_streams(new, (self._k_index, self._streams[self._k_index]))
         return new
 
     def _follower_loop(self) -> None:

@@ -1,7 +1,7 @@
 """What the status bar shows about the shared store, and who else is in the room.
 
-Plain data, no redis import: the console renders it on every change the sync engine
-reports (from its worker thread) without pulling the engine's dependencies in.
+Plain data, no redis import: the console renders it (ui/widgets/panels.py) on every change
+the sync engine reports, from its worker thread, without pulling the engine's dependencies in.
 """
 
 from __future__ import annotations
@@ -48,23 +48,6 @@ class SyncStatus:
         if self.pending and self.state != "live":
             words += f" · {self.pending} event{'s' if self.pending != 1 else ''} waiting"
         return words
-
-    def as_text(self, max_peers: int = 3):
-        """The status bar segment as a ``rich.text.Text``: peers' names are never markup."""
-        from rich.text import Text
-
-        text = Text(f"{_MARKS.get(self.state, '·')} {self.text}", style=_STYLES.get(self.state, ""))
-        if self.skew_warning:
-            text.append(f" · ⚠ {self.skew_warning}", style="bold yellow")
-        if self.peers:
-            names = [f"{p.user}·{p.role}" if p.role else p.user for p in self.peers[:max_peers]]
-            more = len(self.peers) - max_peers
-            text.append(" · with " + ", ".join(names) + (f" +{more}" if more > 0 else ""))
-        return text
-
-
-_MARKS = {"live": "●", "catching up": "◐", "reconnecting": "◌", "offline": "○"}
-_STYLES = {"live": "green", "catching up": "yellow", "reconnecting": "yellow", "offline": "bold red"}
 
 
 def parse_presence(raw) -> Presence | None:

@@ -12,13 +12,14 @@ import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from ..errors import WarroomError
 from ..model.safe_text import redact
 
 DEFAULT_PORT = 6379
 _TLS_OPTIONS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs")
 
 
-class StoreUrlError(ValueError):
+class StoreUrlError(WarroomError, ValueError):
     """A store URL that cannot or must not be used; the message never holds the password."""
 
 
@@ -63,10 +64,10 @@ def parse_store_url(url: str, allow_insecure: bool = False) -> StoreConfig:
 
     >>> parse_store_url("rediss://ops:s3cret@store.example:6380/2").display
     'rediss://ops@store.example:6380/2'
-    >>> parse_store_url("redis://10.0.0.5")
+    >>> parse_store_url("redis://10.0.0.5")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    warroom.sync.url.StoreUrlError: refusing plain redis:// to 10.0.0.5: the password and every incident would cross the network unencrypted; use rediss://, or opt in with --store-insecure (WARROOM_STORE_INSECURE=1)
+    warroom.sync.url.StoreUrlError: refusing plain redis:// to 10.0.0.5: the password and every incident would ...
     """
     text = (url or "").strip()
     shown = redact(text)

@@ -1,16 +1,14 @@
 """The console: a thin Textual shell over a :class:`~warroom.room.Room`.
 
-It renders state, turns keys into Room calls, and marshals events committed on other
-threads (the sync worker) onto the UI loop. Anything blocking — the store, diagnostics —
-runs in workers, never here.
+It renders state and turns keys into Room calls. What other threads commit (the sync
+follower, the write-behind) and the sync status reach it as messages (messages.py); which
+clock rings when is the model's (model/alerts.py), the app only tells it. Anything blocking —
+the store, diagnostics — runs in workers, never here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-import gc
-import heapq
 import itertools
 import threading
 import time
@@ -23,21 +21,24 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input
 
-from ..model import clocks
-from ..model.events import ENTRY_KINDS, Event, label, summary
 from ..config import config_dir, data_dir
-from ..room import Room, RoomError
+from ..errors import WarroomError
+from ..model import clocks
+from ..model.alerts import AlertWatch, notices
+from ..model.events import ENTRY_KINDS, Event, label, summary
 from ..model.safe_text import compile_patterns
 from ..model.times import hhmm, stamp, TimeError, to_datetime
+from ..room import Room
 from .keys import ACTIONS, bindings
+from .messages import EntryRefused, EventsCommitted, SyncStatusChanged
+from .tuning import Collector
 from .widgets.entry_line import QuickEntry, SafeInput
 from .widgets.key_bar import KeyBar
-from .widgets.panels import ClocksPanel, FollowUpPanel, IncidentHeader, Roster, StatusBar
+from .widgets.panels import ClocksPanel, FollowUpPanel, IncidentHeader, Roster, StatusBar, sync_status_text
 from .widgets.timeline import TimelineView
 
-ALERT_WINDOW_MS = 90_000
 TYPED_ONTO_S = 1.0  # keys this soon after an entry comes back were meant for the next one
-TOLD_ONE_BY_ONE = 3  # more alerts than this in one tick are told (and rung) as one
+SYNC_GOODBYE_S = 1.0  # per sync thread, at quit
 KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
 
 
@@ -64,12 +65,6 @@ def load_keymap(warn: Callable[[str], None] | None = None) -> dict[str, str]:
             warn(f"{exc}; [keys] ignored, the default keys apply")
         return {}
     return {k: v for k, v in keys.items() if isinstance(v, str)}
-
-
-def _some(names: list[str], shown: int = 3) -> str:
-    """A few names of a long list: "a, b, c and 7 more"."""
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
 
 
 class Unsaved(str):
@@ -111,18 +106,15 @@ class WarroomApp(App):
         self.incident_id: str | None = None
         self.keymap = keymap if keymap is not None else load_keymap(  # shown once the screen is up
             lambda text: self.notify(text, title="config.toml", severity="warning", timeout=20, markup=False))
-        self._alerted: set[tuple] = set()
-        self._due: list[tuple[int, str]] = []  # heap: (when an alert can next ring, incident)
-        self._due_at: dict[str, int] = {}  # incident -> the moment of its live heap entry
+        self.alerts = AlertWatch()
         self._declared_elsewhere: list[Event] = []  # told at the next tick, all at once
         self._kind_filter = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ui_thread: int | None = None
+        self._ui_thread: int | None = None  # commits made on it are shown at once, not queued
         self._sync_text: Text | None = None
         self._changes: list[Event] | None = None  # the shown incident's non-entry events
         self.runbooks: dict = {}  # id -> Runbook, bound to their keys after the first frame
         self._pending_drill = None
-        self._collecting = False
+        self._collector = Collector()
         # Entries whose commit failed, oldest typed first, apart from the one back in the
         # entry line (``_given_back``); ``warroom`` prints what is left at exit.
         self.unsaved: list[Unsaved] = []
@@ -135,11 +127,7 @@ class WarroomApp(App):
         self._drafts: list[tuple[Event, Unsaved]] = []  # typed, shown, not yet handed to the writer
 
     def on_load(self) -> None:
-        # The first frame allocates a few hundred thousand objects that all live on (styles,
-        # widgets, caches); collecting while they pile up only walks them again and again.
-        # The collector comes back on once the first frame is painted.
-        self._collecting = gc.isenabled()
-        gc.disable()
+        self._collector.pause()  # back on once the first frame is painted (tuning.py)
 
     # -- layout --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -163,18 +151,17 @@ class WarroomApp(App):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._ui_thread = threading.get_ident()
         if self.keymap:
             self.set_keymap(self.keymap)
         self.query_one(KeyBar).show_keys(self.key_for)
         # the newest open incident, else the newest: nothing else is folded to start
         open_ = self.room.open_ids()
-        shown = open_ or self.room.log.incident_ids()[-1:]
+        shown = open_ or self.room.incident_ids()[-1:]
         self.show_incident(shown[-1] if shown else None)
         now = self.clock()
         for incident_id in open_:
-            self._recheck(incident_id, now)
+            self.alerts.watch(incident_id, now)
         self.room.subscribe(self._on_events)
         self._next_second()
         self.query_one(TimelineView).focus()
@@ -183,7 +170,7 @@ class WarroomApp(App):
         self.call_after_refresh(self.room.open_writer)
         self.call_after_refresh(self._warm_up)
         if self.sync is not None:
-            self.sync.on_status = self._on_sync_status
+            self.sync.on_status = lambda status: self.post_message(SyncStatusChanged(status))
             self.sync.start()
 
     def _warm_up(self) -> None:
@@ -196,10 +183,7 @@ class WarroomApp(App):
         """Bind each runbook's key; a malformed file is reported and the rest still load."""
         from ..diagnostics.runbooks import load_runbooks
 
-        if self._collecting:
-            self._collecting = False
-            gc.freeze()  # what the first frame built stays for good: not walked again
-            gc.enable()
+        self._collector.resume()
         books, errors = load_runbooks()
         for error in errors:
             self.notify(str(error), title="Runbook not loaded", severity="error", timeout=20, markup=False)
@@ -226,10 +210,11 @@ class WarroomApp(App):
 
         self.room.unsubscribe(self._on_events)
         if self.sync is not None:
-            self.sync.stop()
-        gc.freeze()  # quitting should be instant: no last walk over every object on the way out
-        if self._collecting:  # quit before the first frame
-            gc.enable()
+            # A store that hangs must not hold the quit: each sync thread has a moment to say
+            # goodbye (its presence), and is left behind if it is stuck on the store; they
+            # are daemons, and the outbox keeps what they did not push for the next start.
+            self.sync.stop(timeout=SYNC_GOODBYE_S)
+        self._collector.at_quit()
 
     def key_for(self, action_id: str) -> str:
         return self.keymap.get(action_id) or next(a.key for a in ACTIONS if a.id == action_id)
@@ -242,7 +227,7 @@ class WarroomApp(App):
     def show_incident(self, incident_id: str | None) -> None:
         self.incident_id = incident_id
         self._changes = None
-        self.query_one(TimelineView).show(self.room.log, incident_id)
+        self.query_one(TimelineView).show(self.room, incident_id)
         if self.sync is not None:
             state = self.state
             self.sync.set_presence(incident_id, self.room.role_of(state) if state else "")
@@ -259,7 +244,7 @@ class WarroomApp(App):
     def _show_time(self, state, policy) -> None:
         """The panels that move with the clock alone: repainted every second."""
         now = self.clock()
-        self.query_one(IncidentHeader).show_time(state, now)
+        self.query_one(IncidentHeader).show_time(state, now, policy)
         self.query_one(ClocksPanel).show(state, policy, now)
         self.query_one(FollowUpPanel).show(self._follow_up(state, policy, now))
 
@@ -269,14 +254,14 @@ class WarroomApp(App):
         if timeline.filter_kinds:
             filter_bits.append("kind " + ",".join(sorted(timeline.filter_kinds)))
         self.query_one(StatusBar).show(self.room.user, self.room.role_of(state) if state else "",
-                                       str(self.room.log.path), timeline.row_count if state else None,
+                                       str(self.room.log_path), timeline.row_count if state else None,
                                        " · ".join(filter_bits), self._sync_text)
 
     def _follow_up(self, state, policy, now: int) -> list[tuple[str, str]]:
         if state is None:
             return []
         if self._changes is None:
-            self._changes = self.room.log.events(state.id, with_entries=False)
+            self._changes = self.room.events(state.id, with_entries=False)
         if not clocks.is_resolved(state, policy) and all(e.kind != "action_item" for e in self._changes):
             return []  # no follow-up clocks run yet: not worth importing their module for
         from ..followup import resolution
@@ -289,8 +274,9 @@ class WarroomApp(App):
         self.set_timer((1000 - self.clock() % 1000) / 1000 + 0.001, self._second)
 
     def _second(self) -> None:
-        self.tick()
-        self._next_second()
+        if self.is_running:  # a timer that fires as the app shuts down arms no other
+            self.tick()
+            self._next_second()
 
     def tick(self) -> None:
         if not self.is_running:  # shutdown prunes the screens before it stops the timers
@@ -301,97 +287,35 @@ class WarroomApp(App):
         self._alert()
 
     def _alert(self) -> None:
-        """Ring once when an update falls due or an escalation step arrives, in any open incident.
-
-        Only incidents whose next alert moment has come are looked at: each check leaves the
-        moment of its incident's next alert, and a change to an incident asks for a check of
-        its own (``_apply``), so an idle tick costs the same at 5,000 incidents as at one."""
-        now = self.clock()
-        alerts: list[tuple[str, str, str, str, str]] = []  # (kind, incident title, title, message, severity)
-        while self._due and self._due[0][0] <= now:
-            when, incident_id = heapq.heappop(self._due)
-            if self._due_at.get(incident_id) != when:
-                continue  # a later check of the same incident took its place
-            del self._due_at[incident_id]
-            if self.room.is_open_id(incident_id):
-                nxt = self._check(self.room.state(incident_id, wait=False), now, alerts)
-                if nxt is not None:
-                    self._recheck(incident_id, nxt)
+        """Tell what rings now (model/alerts.py), and the incidents declared elsewhere since the
+        last tick: the bell and a notification, summed up when there are many."""
+        alerts = self.alerts.due(self.clock(), self._open_incident)
         declared, self._declared_elsewhere = self._declared_elsewhere, []
-        self._tell(alerts, declared)
-
-    def _recheck(self, incident_id: str, when: int | None = None) -> None:
-        """Have the alert check look at an incident at ``when`` (by default, the next tick)."""
-        when = self.clock() if when is None else when
-        self._due_at[incident_id] = when
-        heapq.heappush(self._due, (when, incident_id))
-        if len(self._due) > 2 * len(self._due_at) + 64:  # mostly replaced entries: drop them
-            self._due = [(at, i) for i, at in self._due_at.items()]
-            heapq.heapify(self._due)
-
-    def _check(self, state, now: int, alerts: list) -> int | None:
-        """Add the alerts due in one incident; return when its next one can be due, if ever."""
-        policy = self.room.policy_for(state)
-        if clocks.is_resolved(state, policy):
-            return None
-        moments = []
-        update = clocks.next_update(state, policy)
-        if update and (state.id, "update", update.due_ms) not in self._alerted:
-            if update.overdue(now):
-                self._alerted.add((state.id, "update", update.due_ms))
-                alerts.append(("update", state.title, "Update overdue",
-                               f"{state.severity} {state.title}: status update overdue since "
-                               f"{hhmm(update.due_ms)} UTC — m to draft it, u once it is out", "error"))
-            else:
-                moments.append(update.due_ms + 1)
-        for step in clocks.escalation_steps(state, policy):  # in time order
-            if step.at_ms > now:
-                moments.append(step.at_ms)
-                break
-            key = (state.id, "escalation", step.track, step.after_minutes, step.at_ms)
-            if key not in self._alerted and now - step.at_ms <= ALERT_WINDOW_MS and step.after_minutes:
-                self._alerted.add(key)
-                alerts.append(("escalation", state.title, "Escalate",
-                               f"{state.title}: engage {step.notify} now ({step.track})", "warning"))
-        return min(moments, default=None)
-
-    def _tell(self, alerts: list, declared: list[Event]) -> None:
-        """Notify a tick's alerts and the incidents declared elsewhere since the last one: one
-        by one when they are few, else summed up in one notification (and one bell), so a
-        catch-up of thousands of incidents is not thousands of notifications."""
-        if len(alerts) <= TOLD_ONE_BY_ONE:
-            for _, _, title, message, severity in alerts:
+        for notice in notices(alerts, declared):
+            if notice.bell:
                 self.bell()
-                self.notify(message, title=title, severity=severity, timeout=15, markup=False)
-        else:
-            self.bell()
-            lines = []
-            for kind, what in (("update", "status updates overdue"), ("escalation", "escalation steps due")):
-                names = [a[1] for a in alerts if a[0] == kind]
-                if names:
-                    lines.append(f"{what}: {len(names)} ({_some(names)})")
-            self.notify("\n".join(lines) + "\nx to switch", title=f"{len(alerts)} alerts",
-                        severity="error" if any(a[0] == "update" for a in alerts) else "warning",
-                        timeout=15, markup=False)
-        if 0 < len(declared) <= TOLD_ONE_BY_ONE:
-            for event in declared:
-                self.notify(f"{event.payload['severity']} {event.payload['title']} declared by "
-                            f"{event.author} — x to switch", title="New incident", markup=False)
-        elif declared:
-            self.notify(f"{len(declared)} incidents declared elsewhere "
-                        f"({_some([e.payload['title'] for e in declared])}) — x to switch",
-                        title="New incidents", markup=False)
+            extra = {} if notice.timeout is None else {"timeout": notice.timeout}
+            self.notify(notice.message, title=notice.title, severity=notice.severity, markup=False, **extra)
+
+    def _open_incident(self, incident_id: str):
+        """An incident's state and policy for the alert watch, while it is open."""
+        if not self.room.is_open_id(incident_id):
+            return None
+        state = self.room.state(incident_id, wait=False)
+        return state, self.room.policy_for(state)
 
     # -- events from anywhere -------------------------------------------------------------
     def _on_events(self, events: list[Event]) -> None:
-        self._from_any_thread(self._apply, events)
-
-    def _from_any_thread(self, fn, *args) -> None:
-        """Run ``fn`` on the UI loop: now if called there, else as soon as the loop can."""
+        """The room's listener, called on the thread that committed. A commit made on the UI
+        thread (a key, the tick's poll of the log) is shown in the frame it was made for; from
+        any other thread (the sync follower, the write-behind) it comes as a message."""
         if threading.get_ident() == self._ui_thread:
-            fn(*args)
-        elif self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(fn, *args)
+            self._apply(events)
+        else:
+            self.post_message(EventsCommitted(events))
+
+    def on_events_committed(self, message: EventsCommitted) -> None:
+        self._apply(message.events)
 
     def _apply(self, events: list[Event]) -> None:
         if not self.is_running:
@@ -408,26 +332,29 @@ class WarroomApp(App):
                     self.show_incident(event.incident_id)
                 elif event.origin != self.room.origin:
                     self._declared_elsewhere.append(event)
+        now = self.clock()
         for incident_id in {e.incident_id for e in events if e.kind != "entry"}:
             if self.room.is_open_id(incident_id):
-                self._recheck(incident_id)  # its clocks may have moved: checked at the next tick
+                self.alerts.watch(incident_id, now)  # its clocks may have moved: looked at the next tick
         if all(e.kind == "entry" for e in events):
             self._show_status(self.state)  # entries move only the timeline and its count
         else:
             self.refresh_panels()
+        for screen in self.screen_stack[1:]:  # the dialogs open over the console show them too
+            screen.post_message(EventsCommitted(events))
 
-    def _on_sync_status(self, status) -> None:
-        def show() -> None:
-            self._sync_text = status.as_text() if hasattr(status, "as_text") else Text(str(status.state))
-            self.refresh_panels()
-        self._from_any_thread(show)
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        if not self.is_running:
+            return
+        self._sync_text = sync_status_text(message.status)
+        self.refresh_panels()
 
     # -- helpers ----------------------------------------------------------------------------
     def _do(self, fn, *args, **kwargs):
         """Run a Room call, turning bad input into a notification instead of a crash."""
         try:
             return fn(*args, **kwargs)
-        except RoomError as exc:
+        except WarroomError as exc:
             self.notify(str(exc), title="Not done", severity="error", markup=False)
             return None
 
@@ -582,7 +509,8 @@ class WarroomApp(App):
         def picked(name: str | None) -> None:
             if name:
                 self.push_screen(PromptScreen(f"{name}: target", "a DSN, a Redis URL, a URL, or ns?label=value"),
-                                 lambda target: target is not None and self.run_worker(self._open_diagnostic(name, target)))
+                                 lambda target: target is not None
+                                 and self.run_worker(self._open_diagnostic(name, target)))
         self.push_screen(PickScreen("Open a diagnostic pane", options), picked)
 
     async def _open_diagnostic(self, name: str, target: str) -> None:
@@ -630,7 +558,7 @@ class WarroomApp(App):
                          lambda ref: ref and self.show_incident(ref))
 
     def _switch_order(self, text: str) -> list[str]:
-        newest_first = self.room.log.incident_ids(matching=text)[::-1]
+        newest_first = self.room.incident_ids(matching=text)[::-1]
         is_open = self.room.is_open_id
         return [i for i in newest_first if is_open(i)] + [i for i in newest_first if not is_open(i)]
 
@@ -740,22 +668,23 @@ class WarroomApp(App):
         """A write-behind commit failed (on the writer thread): the entry joins the refused
         ones, in the order typed. The oldest comes back to the entry line when that is empty;
         the rest wait their turn, or are printed at exit if the console is closing."""
-        failed = typed.retyped(typed, reason=str(exc).removeprefix(f"{self.room.log.path}: "))
+        failed = typed.retyped(typed, reason=str(exc).removeprefix(f"{self.room.log_path}: "))
         self._keep(failed)
+        self.post_message(EntryRefused(failed, events, exc))  # dropped if the console is closing
 
-        def give_back() -> None:
-            if not self.is_running:
-                return
-            self.query_one(TimelineView).drop_pending({e.event_id for e in events})
-            self._offer_given_back(self.query_one(QuickEntry))
-            if self._given_back is not None and self._given_back.seq == failed.seq:
-                told = f"{exc}. The entry is back in the entry line: Enter tries again."
-            else:
-                told = (f"{exc}. Not saved: {str(failed)!r} (printed again when warroom quits); "
-                        "Enter on the empty entry line brings it back.")
-            self.notify(told, title="Entry not saved", severity="error", timeout=30, markup=False)
-            self._show_status(self.state)
-        self._from_any_thread(give_back)
+    def on_entry_refused(self, message: EntryRefused) -> None:
+        if not self.is_running:
+            return
+        failed, exc = message.entry, message.error
+        self.query_one(TimelineView).drop_pending({e.event_id for e in message.events})
+        self._offer_given_back(self.query_one(QuickEntry))
+        if self._given_back is not None and self._given_back.seq == failed.seq:
+            told = f"{exc}. The entry is back in the entry line: Enter tries again."
+        else:
+            told = (f"{exc}. Not saved: {str(failed)!r} (printed again when warroom quits); "
+                    "Enter on the empty entry line brings it back.")
+        self.notify(told, title="Entry not saved", severity="error", timeout=30, markup=False)
+        self._show_status(self.state)
 
     def _keep(self, entry: Unsaved) -> None:
         with self._unsaved_lock:
@@ -824,7 +753,7 @@ class WarroomApp(App):
     def _opened(self, message: TimelineView.Opened) -> None:
         from .screens.dialogs import TextScreen
 
-        event = self.room.log.get(message.event_id)
+        event = self.room.get_event(message.event_id)
         if event is None:
             return
         body = [f"occurred  {stamp(event.occurred_ms)} UTC", f"recorded  {stamp(event.recorded_ms)} UTC",

@@ -1,8 +1,8 @@
 """Action items of an incident: a table with overdue items highlighted, add and close keys.
 
-Items are folded from ``action_item`` events (``resolution.action_items``), so edits from
-other terminals show after :meth:`ActionsView.refresh_items`; overdue is re-judged every
-30 s against the room's clock.
+Items are folded from ``action_item`` events (``actions.action_items``); edits from other
+terminals show as they are committed (the app forwards ``EventsCommitted`` to the open
+dialog), and overdue is re-judged every 30 s against the room's clock.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from ...followup import resolution
+from ...followup import actions, resolution
 from ...room import RoomError
+from ..messages import EventsCommitted
 from ..widgets.entry_line import SafeInput
 
 COLUMNS = ("id", "priority", "status", "due", "owner", "action")
@@ -86,11 +87,11 @@ class ActionsView(Vertical):
 
     def refresh_items(self) -> None:
         now = self.room.clock()
-        events = self.room.log.events(self.incident_id)
+        events = self.room.events(self.incident_id)
         table = self.query_one(DataTable)
         row = table.cursor_row
         table.clear()
-        for item in resolution.action_items(events):
+        for item in actions.action_items(events):
             style = "bold red" if item.overdue(now) else ("dim" if item.closed else "")
             status = item.status + (" OVERDUE" if item.overdue(now) else "")
             cells = (item.item_id, item.priority, status, item.due, item.owner, item.description)
@@ -125,7 +126,7 @@ class ActionsView(Vertical):
 
     def _save(self, item_id: str | None, **fields: str) -> None:
         try:
-            resolution.save_action(self.room, self.incident_id, item_id, **fields)
+            actions.save_action(self.room, self.incident_id, item_id, **fields)
         except RoomError as exc:
             self.notify(str(exc), title="Not saved", severity="error", markup=False)
             return
@@ -150,3 +151,7 @@ class ActionsScreen(ModalScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()
+
+    def on_events_committed(self, message: EventsCommitted) -> None:
+        if message.touches(self.incident_id):
+            self.query_one(ActionsView).refresh_items()

@@ -16,12 +16,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Select, Static, TextArea
 
-from ...room import RoomError
 from ...comms import templates
+from ...room import RoomError
 
 TARGET_FOR = {"status-page": "statuspage"}
 TARGETS = (("Slack", "slack"), ("Statuspage", "statuspage"), ("PagerDuty", "pagerduty"))
@@ -49,13 +48,6 @@ class CommsPane(Vertical):
         Binding("f5", "refill", "Refill", id="comms.refill", tooltip="Fill the template again from live state"),
         Binding("ctrl+r", "retry", "Retry", id="comms.retry", tooltip="Retry the last failed post"),
     ]
-
-    class Posted(Message):
-        """An update went out (or was marked as sent)."""
-
-        def __init__(self, incident_id: str, channel: str, text: str) -> None:
-            super().__init__()
-            self.incident_id, self.channel, self.text = incident_id, channel, text
 
     def __init__(self, room, incident_id: str, template: str = "update", poster=None,
                  out_dir: Path | None = None, **kwargs) -> None:
@@ -157,8 +149,8 @@ class CommsPane(Vertical):
 
     def _post(self, target: str, text: str) -> None:
         """Runs in a worker thread: HTTP only; the result goes back to the UI thread."""
-        from ...comms.settings import ConfigError
         from ...comms.post import Poster, PostError, send
+        from ...comms.settings import ConfigError
 
         try:
             if self.poster is None:
@@ -183,7 +175,6 @@ class CommsPane(Vertical):
             return
         extra = f" [{result.remote_id}]" if result.remote_id else ""
         self.show_status(f"✓ {result.target}: {result.detail}{extra} — update clock reset", "ok")
-        self.post_message(self.Posted(self.incident_id, result.target, text))
 
     def _failed(self, target: str, text: str, exc: Exception) -> None:
         self.busy = False
@@ -203,7 +194,6 @@ class CommsPane(Vertical):
             return
         self.failed = None
         self.show_status("✓ marked as sent — update clock reset", "ok")
-        self.post_message(self.Posted(self.incident_id, "manual", text))
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)

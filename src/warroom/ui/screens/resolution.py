@@ -1,6 +1,7 @@
 """Resolving an incident: the playbook's resolution criteria as a checklist.
 
-Ticking an item records a ``criterion`` event at once (every terminal sees the same list).
+Ticking an item records a ``criterion`` event at once, and ticks from other terminals show as
+they are committed: every terminal sees the same list.
 Resolving with items still open asks for confirmation and a reason, recorded as an
 ``override`` before the status change. Dismisses with True when the incident was resolved.
 """
@@ -17,6 +18,7 @@ from textual.widgets import Button, Input, Label, SelectionList, Static
 
 from ...followup import resolution
 from ...room import RoomError
+from ..messages import EventsCommitted
 from ..widgets.entry_line import SafeInput
 
 
@@ -41,7 +43,7 @@ class ResolutionScreen(ModalScreen[bool]):
         self.title_text = f"Resolve {state.severity} {state.title}?"
 
     def _criteria(self) -> list[resolution.Criterion]:
-        return resolution.criteria(self.room.log.events(self.incident_id), self.policy)
+        return resolution.criteria(self.room.events(self.incident_id), self.policy)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -58,6 +60,13 @@ class ResolutionScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#criteria", SelectionList).focus()
+
+    def on_events_committed(self, message: EventsCommitted) -> None:
+        if not message.touches(self.incident_id):
+            return
+        listed = self.query_one("#criteria", SelectionList)
+        for criterion in self._criteria():  # selecting posts no SelectionToggled: nothing recorded again
+            (listed.select if criterion.met else listed.deselect)(criterion.text)
 
     @on(SelectionList.SelectionToggled, "#criteria")
     def _toggled(self, event: SelectionList.SelectionToggled) -> None:

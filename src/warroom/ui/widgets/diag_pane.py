@@ -9,7 +9,6 @@ rebuilt. Text from the target is shown as ``rich.text.Text``, never parsed as ma
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from textual.widgets import Static
 from ...diagnostics.base import BAD, Diagnostic, DIM, OK, RefreshSchedule, render_text, Row, Snapshot, WARN
 from ...model.safe_text import strip_controls
 from ...model.times import to_datetime
+from ..tuning import freeze_big_table
 
 LEVEL_STYLES = {OK: Style(color="green"), WARN: Style(color="yellow"), BAD: Style(color="red", bold=True),
                 DIM: Style(color="grey50"), "": Style()}
@@ -279,13 +279,6 @@ class DiagPane(Vertical, can_focus=False):
         snapshot: Snapshot
         prepared: tuple | None = None
 
-    @dataclass
-    class Recorded(Message):
-        """Evidence or an action went into the timeline."""
-        pane: "DiagPane"
-        kind: str
-        text: str
-
     def __init__(self, diagnostic: Diagnostic, room=None, incident: str | Callable[[], str | None] | None = None,
                  interval: float | None = None, hang_after: float = 5.0, read_only: bool = False,
                  source: str = "live", name: str | None = None, id: str | None = None,
@@ -417,10 +410,7 @@ class DiagPane(Vertical, can_focus=False):
         rows, widths, index = prepared or prepare(snap, self.unhealthy_first)
         self.table.set_rows(snap.columns, rows, widths, index)
         if len(rows) >= FREEZE_ROWS and len(rows) > 2 * self._frozen_rows:
-            # A big table is long-lived: take it out of the cyclic GC's full passes, which
-            # otherwise rescan every row (gen-2 pauses of 30-150 ms under a busy watch).
-            gc.collect()
-            gc.freeze()
+            freeze_big_table()
             self._frozen_rows = len(rows)
 
     def _row_keys(self) -> list[str]:
@@ -481,12 +471,11 @@ class DiagPane(Vertical, can_focus=False):
         from ...room import RoomError
 
         try:
-            self.room._write(incident, "evidence", payload, None)
+            self.room.record(incident, "evidence", payload)
         except RoomError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
         self.notify(f"Evidence from {payload['pane']} recorded", markup=False)
-        self.post_message(self.Recorded(self, "evidence", payload["text"]))
 
     # -- actions on a row ---------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -520,9 +509,8 @@ class DiagPane(Vertical, can_focus=False):
     def _record_action(self, action: str, key: str, result: str) -> None:
         incident = self._incident_id()
         if self.room is not None and incident:
-            self.room._write(incident, "diag_action", {
+            self.room.record(incident, "diag_action", {
                 "diagnostic": self.diagnostic.name, "action": action,
-                "target": f"{key} on {self.diagnostic.display_target}", "result": result}, None)
-            self.post_message(self.Recorded(self, "diag_action", result))
+                "target": f"{key} on {self.diagnostic.display_target}", "result": result})
         self.notify(result, markup=False)
         self.action_refresh_now()

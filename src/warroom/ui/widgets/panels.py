@@ -2,6 +2,7 @@
 render what they are given; the app decides when (once a second, and when an event lands)."""
 
 import os
+
 # Annotations are not postponed here: typing compiles each string annotation of a
 # NamedTuple when the module is imported, and these load as the console starts.
 from typing import NamedTuple
@@ -18,6 +19,7 @@ from ...model import clocks
 from ...model.policy import Policy
 from ...model.state import IncidentState
 from ...model.times import duration, hhmm, humanize, to_datetime
+from ...sync.status import SyncStatus
 
 SEVERITY_CLASSES = ("sev1", "sev2", "sev3", "sev4")
 
@@ -154,10 +156,10 @@ class IncidentHeader(TextLines):
             self._left = left
             self.changed()
 
-    def show_time(self, state: IncidentState | None, now: int) -> None:
-        """What changes every second."""
-        elapsed = (Text(f"elapsed {duration(now - state.declared_ms)}")
-                   if state is not None and state.declared_ms is not None else Text())
+    def show_time(self, state: IncidentState | None, now: int, policy: Policy | None) -> None:
+        """What changes every second (elapsed stops at the resolution)."""
+        spent = clocks.elapsed_ms(state, policy, now) if state is not None and policy is not None else None
+        elapsed = Text(f"elapsed {duration(spent)}") if spent is not None else Text()
         right = [elapsed, Text(to_datetime(now).strftime("%Y-%m-%d %H:%M:%S UTC"), "bold")]
         if right != self._right:
             self._right = right
@@ -211,17 +213,27 @@ def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> 
         last = engaged[-1].notify if engaged and not resolved else ""
         esc, esc_detail = "--:--", f"all steps reached · {last}" if last else ""
 
-    deadline = clocks.response_deadline(state, policy)
-    late = bool(deadline and deadline.overdue(now))
-    if deadline is None or resolved:
-        response = ""
-    elif deadline.met_ms is not None:
-        response = f"respond by {hhmm(deadline.due_ms)} UTC — acknowledged {hhmm(deadline.met_ms)} ✓"
-    elif late:
-        response = f"respond by {hhmm(deadline.due_ms)} UTC — NOT ACKNOWLEDGED (K)"
-    else:
-        response = f"respond by {hhmm(deadline.due_ms)} UTC — in {duration(deadline.due_ms - now)} (K to ack)"
-    return ClockFace(digits, detail, esc, esc_detail, response, bool(update and update.overdue(now)), late)
+    # Response (by severity) and acknowledgement (where the policy has a deadline) are two clocks,
+    # both met by the acknowledgement: a line each, a late one saying how late.
+    lines, late = [], False
+    for what, deadline in (("acknowledge", clocks.ack_deadline(state, policy)),
+                           ("respond", clocks.response_deadline(state, policy))):
+        if deadline is None or resolved:
+            continue
+        late = late or deadline.overdue(now)
+        lines.append(_deadline_line(what, deadline, now))
+    return ClockFace(digits, detail, esc, esc_detail, "\n".join(lines), bool(update and update.overdue(now)), late)
+
+
+def _deadline_line(what: str, deadline: clocks.Deadline, now: int) -> str:
+    head = f"{what} by {hhmm(deadline.due_ms)} UTC"
+    if deadline.met_ms is not None:
+        late_by = deadline.met_ms - deadline.due_ms
+        met = f"acknowledged {hhmm(deadline.met_ms)}"
+        return f"{head} — {met}, {humanize(late_by)} late" if late_by > 0 else f"{head} — {met} ✓"
+    if deadline.overdue(now):
+        return f"{head} — NOT ACKNOWLEDGED (K)"
+    return f"{head} — in {duration(deadline.due_ms - now)} (K to ack)"
 
 
 class ClocksPanel(TextLines):
@@ -332,3 +344,19 @@ class StatusBar(TextLines):
             line.append_text(sync_text)
         line.append(f"  ·  log {db}", "dim")
         self.show_lines([line])
+
+
+_SYNC_MARKS = {"live": "●", "catching up": "◐", "reconnecting": "◌", "offline": "○"}
+_SYNC_STYLES = {"live": "green", "catching up": "yellow", "reconnecting": "yellow", "offline": "bold red"}
+
+
+def sync_status_text(status: SyncStatus, max_peers: int = 3) -> Text:
+    """The status bar's store segment: peers' names are never markup."""
+    text = Text(f"{_SYNC_MARKS.get(status.state, '·')} {status.text}", style=_SYNC_STYLES.get(status.state, ""))
+    if status.skew_warning:
+        text.append(f" · ⚠ {status.skew_warning}", style="bold yellow")
+    if status.peers:
+        names = [f"{p.user}·{p.role}" if p.role else p.user for p in status.peers[:max_peers]]
+        more = len(status.peers) - max_peers
+        text.append(" · with " + ", ".join(names) + (f" +{more}" if more > 0 else ""))
+    return text

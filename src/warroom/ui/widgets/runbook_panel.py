@@ -150,8 +150,8 @@ class RunbookPanel(Vertical):
         self.query_one(".rb-output", Static).update(Text(f"$ {command}  ({result})\n{output[-1500:]}"))
         incident = self._incident_id()
         if self.room is not None and incident:
-            self.room._write(incident, "diag_action", {"diagnostic": f"runbook:{self.book.id}", "action": "run",
-                                                       "target": command, "result": result}, None)
+            self.room.record(incident, "diag_action", {"diagnostic": f"runbook:{self.book.id}", "action": "run",
+                                                       "target": command, "result": result})
 
 
 class _Unavailable(Diagnostic):

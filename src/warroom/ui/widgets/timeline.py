@@ -20,8 +20,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...store.log import timeline_row
 from ...model.times import stamp
+from ...store.log import timeline_row
 
 # Row: (occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms)
 OCCURRED, HLC, ORIGIN, EVENT_ID, LABEL, AUTHOR, ROLE, SUMMARY, RECORDED = range(9)

@@ -1,22 +1,22 @@
 """Durable append: one timeline entry committed through the Room, vs a raw sqlite3 commit of
 a comparable row in the same mode (WAL, synchronous=FULL), in the same run and directory.
 
-    .venv/bin/python bench/bench_append.py [n]
+    .venv/bin/python -m bench.append [n] [--json]
 """
 
 from __future__ import annotations
 
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import describe, pct
-from warroom.store.log import LocalLog
 from warroom.model.policy import load_policy
 from warroom.room import Room
+from warroom.store.log import LocalLog
+
+from .common import arguments, pct, Report
 
 
 def raw_commit(path: Path):
@@ -48,7 +48,11 @@ def room_append(path: Path):
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    parser = arguments(__doc__)
+    parser.add_argument("n", nargs="?", type=int, default=2000, help="commits of each")
+    args = parser.parse_args()
+    n = args.n
+    report = Report("append", args.json, n=n)
     floor: list[float] = []
     ours: list[float] = []
     with tempfile.TemporaryDirectory(dir=Path.home()) as tmp:
@@ -60,10 +64,12 @@ def main() -> None:
             else:
                 ours.append(room(i))
                 floor.append(raw(i))
-    print(describe("raw sqlite3 commit (WAL+FULL)", floor))
-    print(describe("Room.note durable append", ours))
-    print(f"ratio append / raw: median {statistics.median(ours) / statistics.median(floor):.2f}x"
-          f"   p99 {pct(ours, 99) / pct(floor, 99):.2f}x")
+    report.figure("raw sqlite3 commit (WAL+FULL)", floor)
+    report.figure("Room.note durable append", ours)
+    median, p99 = statistics.median(ours) / statistics.median(floor), pct(ours, 99) / pct(floor, 99)
+    report.ratio("append / raw, median", median)
+    report.ratio("append / raw, p99", p99, f"ratio append / raw: median {median:.2f}x   p99 {p99:.2f}x")
+    report.done()
 
 
 if __name__ == "__main__":

@@ -5,29 +5,27 @@ raw XADD → XREAD BLOCK wake-up between two redis-py clients.
 A runs a Room and a SyncEngine; B runs a Room, a SyncEngine and the console (headless, in this
 process, so both engines share one interpreter — a pessimistic set-up).
 
-    .venv/bin/python bench/bench_sync_screen.py [entries]
+    .venv/bin/python -m bench.sync_screen [entries] [--json]
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from common import describe, pct
+from tests.services.redis import RedisServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from warroom.model.policy import load_policy
+from warroom.room import Room
+from warroom.store.log import LocalLog
+from warroom.sync.engine import SyncEngine
+from warroom.ui import make_app
+from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
-from tests.services import RedisServer  # noqa: E402
-from warroom.ui.app import WarroomApp  # noqa: E402
-from warroom.store.log import LocalLog  # noqa: E402
-from warroom.model.policy import load_policy  # noqa: E402
-from warroom.room import Room  # noqa: E402
-from warroom.sync.engine import SyncEngine  # noqa: E402
-from warroom.ui.widgets.timeline import SUMMARY, TimelineView  # noqa: E402
+from .common import arguments, pct, Report
 
 
 def raw_floor(server: RedisServer, n: int) -> list[float]:
@@ -61,7 +59,7 @@ async def to_screen(tmp: Path, url: str, n: int) -> list[float]:
     a_sync, b_sync = SyncEngine(a, url), SyncEngine(b, url)
     a_sync.start()
     incident = a.declare("Checkout 5xx", "SEV2").id
-    app = WarroomApp(b, sync=b_sync, keymap={})
+    app = make_app(b, sync=b_sync, keymap={})
     out: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
         while app.incident_id != incident:
@@ -88,7 +86,11 @@ async def to_screen(tmp: Path, url: str, n: int) -> list[float]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    parser = arguments(__doc__)
+    parser.add_argument("entries", nargs="?", type=int, default=200)
+    args = parser.parse_args()
+    n = args.entries
+    report = Report("sync_screen", args.json, entries=n)
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp) / "redis", appendonly=False).start()
         try:
@@ -96,9 +98,13 @@ def main() -> None:
             screen = asyncio.run(to_screen(Path(tmp), server.url, n))
         finally:
             server.stop()
-    print(describe("floor: raw XADD → XREAD wake", floor))
-    print(describe("A commit → on B's console screen", screen))
-    print(f"p99 {pct(screen, 99):.1f} ms (target ≤ 100 ms); ratio to floor p50 ×{pct(screen, 50) / pct(floor, 50):.1f}")
+    report.figure("floor: raw XADD → XREAD wake", floor)
+    report.figure("A commit → on B's console screen", screen)
+    report.target("A commit → on B's screen, p99 ms", pct(screen, 99), 100)
+    report.ratio("to screen / floor, p50", pct(screen, 50) / pct(floor, 50),
+                 f"p99 {pct(screen, 99):.1f} ms (target ≤ 100 ms); "
+                 f"ratio to floor p50 ×{pct(screen, 50) / pct(floor, 50):.1f}")
+    report.done()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Shared-store benchmarks, each against a floor measured in the same run.
 
-    .venv/bin/python bench/bench_sync.py [--events 400] [--offline 10000] [--commits 1000]
+    .venv/bin/python -m bench.sync [--events 400] [--offline 10000] [--commits 1000] [--json]
 
 1. Propagation: an event committed in terminal A (this process) until it is applied to
    terminal B's state (another process, its own Room + SyncEngine + SQLite file).
@@ -17,7 +17,6 @@ Times between processes use the shared wall clock (``time.time_ns``) of this mac
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -25,19 +24,17 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "src"))
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q * len(values)))]
+from .common import arguments, pct, Report, ROOT
 
 
 def line(name: str, values: list[float], unit: str = "ms") -> str:
-    return (f"  {name:<34} p50 {pct(values, .5):7.2f} {unit}   p99 {pct(values, .99):7.2f} {unit}"
+    return (f"  {name:<34} p50 {pct(values, 50):7.2f} {unit}   p99 {pct(values, 99):7.2f} {unit}"
             f"   (n={len(values)})")
+
+
+def figure(report: Report, name: str, values: list[float], label: str | None = None) -> None:
+    """``name`` in the JSON, ``label`` (the same unless given) in the text."""
+    report.figure(name, values, text=line(label or name, values))
 
 
 # -- child processes --------------------------------------------------------------------
@@ -57,8 +54,8 @@ def child_floor(url: str, n: int) -> None:
 
 
 def child_terminal(url: str, db: str, n: int) -> None:
-    from warroom.store.log import LocalLog
     from warroom.room import Room
+    from warroom.store.log import LocalLog
     from warroom.sync.engine import SyncEngine
 
     room = Room(LocalLog(db), "b")
@@ -83,15 +80,16 @@ def child_terminal(url: str, db: str, n: int) -> None:
 
 
 def spawn(*args: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "bench.sync", *args], stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT)
     assert proc.stdout.readline().strip() == "ready"
     return proc
 
 
 # -- the benchmarks ---------------------------------------------------------------------
-def propagation(server, tmp: Path, n: int) -> None:
-    from warroom.store.log import LocalLog
+def propagation(report: Report, server, tmp: Path, n: int) -> None:
     from warroom.room import Room
+    from warroom.store.log import LocalLog
     from warroom.sync.engine import SyncEngine
 
     r = server.client()
@@ -118,18 +116,20 @@ def propagation(server, tmp: Path, n: int) -> None:
     b_proc.wait()
     got = [(t - committed[event_id]) / 1e6 for event_id, t in applied.items()]
     engine.stop()
-    print("1. propagation A commit → applied in B's state (B in another process)")
-    print(line("floor: raw XADD → XREAD wake", floor))
-    print(line("warroom: commit → applied", got))
-    p50, p99 = pct(got, .5), pct(got, .99)
-    print(f"  ratio to floor: p50 ×{p50 / pct(floor, .5):.1f}, p99 ×{p99 / pct(floor, .99):.1f}"
-          f"   targets p50 ≤ 5 ms: {'PASS' if p50 <= 5 else 'FAIL'}, "
-          f"p99 ≤ 25 ms: {'PASS' if p99 <= 25 else 'FAIL'}")
+    report.line("1. propagation A commit → applied in B's state (B in another process)")
+    figure(report, "floor: raw XADD → XREAD wake", floor)
+    figure(report, "warroom: commit → applied", got)
+    p50, p99 = pct(got, 50), pct(got, 99)
+    report.ratio("propagation / floor, p50", p50 / pct(floor, 50))
+    report.ratio("propagation / floor, p99", p99 / pct(floor, 99))
+    report.line(f"  ratio to floor: p50 ×{p50 / pct(floor, 50):.1f}, p99 ×{p99 / pct(floor, 99):.1f}"
+                f"   targets p50 ≤ 5 ms: {report.target('propagation p50, ms', p50, 5)}, "
+                f"p99 ≤ 25 ms: {report.target('propagation p99, ms', p99, 25)}")
 
 
-def catch_up(server, tmp: Path, n: int) -> None:
-    from warroom.store.log import LocalLog
+def catch_up(report: Report, server, tmp: Path, n: int) -> None:
     from warroom.room import Room
+    from warroom.store.log import LocalLog
     from warroom.sync.engine import SyncEngine
 
     a = Room(LocalLog(tmp / "offline-a.db"), "a")
@@ -164,18 +164,24 @@ def catch_up(server, tmp: Path, n: int) -> None:
     t6 = time.perf_counter()
     assert pushed == n and pulled == n, (pushed, pulled)
     push_s, pull_s = t4 - t3, t6 - t5
-    print(f"2. catch-up of {n} events written offline")
-    print(f"  floor: pipelined raw XADD          {t1 - t0:6.3f} s")
-    print(f"  warroom push (outbox → store)      {push_s:6.3f} s   ×{push_s / (t1 - t0):.1f} floor"
-          f"   target ≤ 1 s: {'PASS' if push_s <= 1 else 'FAIL'}")
-    print(f"  floor: raw XRANGE                  {t2 - t1:6.3f} s")
-    print(f"  warroom apply in another terminal  {pull_s:6.3f} s   ×{pull_s / (t2 - t1):.1f} floor"
-          f"   target ≤ 1 s: {'PASS' if pull_s <= 1 else 'FAIL'}")
+    report.line(f"2. catch-up of {n} events written offline")
+    report.value("catch-up floor: pipelined raw XADD", t1 - t0, "s",
+                 f"  floor: pipelined raw XADD          {t1 - t0:6.3f} s")
+    report.value("catch-up push (outbox → store)", push_s, "s")
+    report.ratio("catch-up push / floor", push_s / (t1 - t0),
+                 f"  warroom push (outbox → store)      {push_s:6.3f} s   ×{push_s / (t1 - t0):.1f} floor"
+                 f"   target ≤ 1 s: {report.target('catch-up push, s', push_s, 1)}")
+    report.value("catch-up floor: raw XRANGE", t2 - t1, "s",
+                 f"  floor: raw XRANGE                  {t2 - t1:6.3f} s")
+    report.value("catch-up apply in another terminal", pull_s, "s")
+    report.ratio("catch-up apply / floor", pull_s / (t2 - t1),
+                 f"  warroom apply in another terminal  {pull_s:6.3f} s   ×{pull_s / (t2 - t1):.1f} floor"
+                 f"   target ≤ 1 s: {report.target('catch-up apply, s', pull_s, 1)}")
 
 
-def write_path(server, tmp: Path, n: int) -> None:
-    from warroom.store.log import LocalLog
+def write_path(report: Report, server, tmp: Path, n: int) -> None:
     from warroom.room import Room
+    from warroom.store.log import LocalLog
     from warroom.sync.engine import SyncEngine
 
     room = Room(LocalLog(tmp / "write.db"), "a")
@@ -199,20 +205,22 @@ def write_path(server, tmp: Path, n: int) -> None:
     offline = commits()
     pending = engine.status.pending
     engine.stop()
-    print("3. local commit, store online vs down")
-    print(line("online (pusher publishing)", online))
-    print(line(f"store down ({pending} waiting)", offline))
-    ratio = pct(offline, .99) / pct(online, .99)
-    print(f"  p99 ratio down/online ×{ratio:.2f}   target ≤ 1.2: {'PASS' if ratio <= 1.2 else 'FAIL'}")
+    report.line("3. local commit, store online vs down")
+    figure(report, "local commit, online (pusher publishing)", online, "online (pusher publishing)")
+    figure(report, "local commit, store down", offline, f"store down ({pending} waiting)")
+    ratio = pct(offline, 99) / pct(online, 99)
+    report.ratio("local commit down / online, p99", ratio,
+                 f"  p99 ratio down/online ×{ratio:.2f}   target ≤ 1.2: "
+                 f"{report.target('local commit down / online, p99', ratio, 1.2)}")
 
 
-def audit(server, tmp: Path, rounds: int = 50) -> None:
-    from warroom.store.log import LocalLog
+def audit(report: Report, server, tmp: Path, rounds: int = 50) -> None:
     from warroom.room import Room
+    from warroom.store.log import LocalLog
     from warroom.sync.engine import SyncEngine
 
     client = server.client()
-    print("4. audit of what the store holds, nothing lost (runs every 30 s and in `sync`)")
+    report.line("4. audit of what the store holds, nothing lost (runs every 30 s and in `sync`)")
     for incidents, per in ((100, 100), (1000, 10)):
         room = Room(LocalLog(tmp / f"audit-{incidents}.db"), "a")
         engine = SyncEngine(room, server.url + f"?prefix=audit{incidents}")
@@ -229,14 +237,15 @@ def audit(server, tmp: Path, rounds: int = 50) -> None:
             t = time.perf_counter()
             assert engine._audit(client) == 0
             cost.append((time.perf_counter() - t) * 1000)
-        print(line("raw PING", floor))
-        print(line(f"audit {incidents} × {per} events", cost))
-        print(f"  ratio p50 ×{pct(cost, .5) / pct(floor, .5):.0f} the round trip")
+        figure(report, f"raw PING (audit {incidents} × {per})", floor, "raw PING")
+        figure(report, f"audit {incidents} × {per} events", cost)
+        report.ratio(f"audit {incidents} × {per} / PING, p50", pct(cost, 50) / pct(floor, 50),
+                     f"  ratio p50 ×{pct(cost, 50) / pct(floor, 50):.0f} the round trip")
         room.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--offline", type=int, default=10_000)
     parser.add_argument("--commits", type=int, default=1000, help="per phase of benchmark 3")
@@ -248,19 +257,21 @@ def main() -> None:
     if args.child_terminal:
         return child_terminal(args.child_terminal[0], args.child_terminal[1], int(args.child_terminal[2]))
 
-    from tests.services import RedisServer
+    from tests.services.redis import RedisServer
 
+    report = Report("sync", args.json, events=args.events, offline=args.offline, commits=args.commits)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         server = RedisServer(tmp / "redis").start()
         try:
-            propagation(server, tmp, args.events)
-            catch_up(server, tmp, args.offline)
-            write_path(server, tmp, args.commits)  # ends with the store killed
+            propagation(report, server, tmp, args.events)
+            catch_up(report, server, tmp, args.offline)
+            write_path(report, server, tmp, args.commits)  # ends with the store killed
             server = RedisServer(tmp / "redis-audit").start()
-            audit(server, tmp)
+            audit(report, server, tmp)
         finally:
             server.stop()
+    report.done()
 
 
 if __name__ == "__main__":

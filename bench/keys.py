@@ -8,21 +8,22 @@ run side by side and take turns, one entry each per round. The two not taking th
 stopped (SIGSTOP), so that one console's timers never land in another's measurement: each is
 timed as it runs for a person, alone on the machine.
 
-    .venv/bin/python bench/bench_keys.py [entries]
+    .venv/bin/python -m bench.keys [entries] [--json]
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import console_env, describe, drain, make_incident_db, pct, read_until, spawn, stop
+from tests.services.terminal import Terminal
 
+from .common import arguments, console_env, make_incident_db, pct, Report
+
+ALT_SCREEN = b"\x1b[?1049h"
 BARE = """
 from textual.app import App
 from textual.widgets import Input, Static
@@ -41,38 +42,45 @@ class Console:
     """One console on a pty, ready for entries (``prefix`` focuses its entry line)."""
 
     def __init__(self, argv: list[str], env: dict, prefix: bytes) -> None:
-        self.pid, self.fd = spawn(argv, env)
-        time.sleep(0.3)
-        drain(self.fd, 0.2, limit=3.0)
-        os.write(self.fd, prefix)
-        drain(self.fd)
-        os.kill(self.pid, signal.SIGSTOP)
+        self.term = Terminal(argv=argv, env=env)
+        # Textual switches to the alternate screen just before it takes the keys raw: a key
+        # typed before then is lost to the terminal's line editing
+        self.term.read_until(ALT_SCREEN, timeout=30)
+        self.term.drain(0.2, limit=3.0)
+        self.term.type(prefix)
+        self.term.drain()
+        self.term.pause()
 
     def entry(self, i: int) -> float:
         """Wake the console, type an entry, press Enter, and return ms until its text is back
         on screen; then stop the console again."""
-        os.kill(self.pid, signal.SIGCONT)
+        term = self.term
+        term.resume()
         marker = f"zq{i:05d}x".encode()
-        os.write(self.fd, marker)
+        term.type(marker)
         # the echo in the input may be painted in pieces, and a timer that fell due while the
         # console was stopped runs now: both are over before Enter
-        drain(self.fd, 0.1)
+        term.drain(0.1)
         start = time.perf_counter()
-        os.write(self.fd, b"\r")
-        taken = (read_until(self.fd, marker) - start) * 1000
-        drain(self.fd, 0.03)
-        os.kill(self.pid, signal.SIGSTOP)
+        term.type(b"\r")
+        taken = (term.read_until(marker, timeout=10) - start) * 1000
+        term.drain(0.03)
+        term.pause()
         return taken
 
     def close(self) -> None:
-        os.kill(self.pid, signal.SIGCONT)
-        os.write(self.fd, b"\x11")  # ctrl+q quits any Textual app
-        drain(self.fd, 0.2, limit=2.0)
-        stop(self.pid, self.fd)
+        self.term.resume()
+        self.term.type(b"\x11")  # ctrl+q quits any Textual app
+        self.term.drain(0.2, limit=2.0)
+        self.term.stop()
 
 
 def main() -> None:
-    entries = int(sys.argv[1]) if len(sys.argv) > 1 else 300  # p99 wants a few hundred
+    parser = arguments(__doc__)
+    parser.add_argument("entries", nargs="?", type=int, default=300, help="per console (p99 wants a few hundred)")
+    args = parser.parse_args()
+    entries = args.entries
+    report = Report("keys", args.json, entries=entries)
     python = sys.executable
     env = console_env()
     floor_name = "bare textual input → static"
@@ -94,12 +102,15 @@ def main() -> None:
             for console in consoles.values():
                 console.close()
     for name, values in results.items():
-        print(describe(name, values))
+        report.figure(name, values)
     floor = results[floor_name]
     for name, values in results.items():
         if name != floor_name:
-            print(f"ratio {name} / bare: median {statistics.median(values) / statistics.median(floor):.2f}x"
-                  f"   p99 {pct(values, 99) / pct(floor, 99):.2f}x")
+            median, p99 = statistics.median(values) / statistics.median(floor), pct(values, 99) / pct(floor, 99)
+            report.ratio(f"{name} / bare, median", median)
+            report.ratio(f"{name} / bare, p99", p99,
+                         f"ratio {name} / bare: median {median:.2f}x   p99 {p99:.2f}x")
+    report.done()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""A real PostgreSQL for the diagnostics tests: initdb + postgres on a free loopback port.
+"""A real PostgreSQL for the diagnostics tests and the pane bench: initdb + postgres on a free
+loopback port.
 
 postgres refuses to run as root, so the cluster belongs to the ``postgres`` system user and is
 started through ``runuser``. pg_stat_statements is preloaded so the top-statements view is real.
@@ -12,10 +13,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from ..services import free_port
+from ..waiting import wait_until
+from . import free_port
 
 PASSWORD = "hunter2-secret"
 
@@ -57,22 +58,27 @@ class PostgresServer:
         if self._as_root:
             args = ["runuser", "-u", "postgres", "--"] + args
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(self.dir / "log", "w"))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with self.connect() as conn:
-                    conn.execute("create extension if not exists pg_stat_statements")
-                    conn.execute(f"create role app login password '{PASSWORD}'")
-                    conn.execute("create table items (id int primary key, v text)")
-                    conn.execute("insert into items values (1, 'one'), (2, 'two')")
-                    conn.execute("grant all on items to app")
-                    conn.execute("grant pg_read_all_stats, pg_signal_backend to app")
-                break
-            except Exception:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("postgres did not start: " + (self.dir / "log").read_text()[-2000:])
-                time.sleep(0.1)
+        try:
+            wait_until(self._set_up, 20, "postgres to accept connections", every=0.1)
+        except AssertionError:
+            raise RuntimeError("postgres did not start: " + (self.dir / "log").read_text()[-2000:]) from None
         return self
+
+    def _set_up(self) -> bool:
+        """The schema the tests use, once the server takes connections."""
+        if self.proc.poll() is not None:
+            raise RuntimeError("postgres exited: " + (self.dir / "log").read_text()[-2000:])
+        try:
+            with self.connect() as conn:
+                conn.execute("create extension if not exists pg_stat_statements")
+                conn.execute(f"create role app login password '{PASSWORD}'")
+                conn.execute("create table items (id int primary key, v text)")
+                conn.execute("insert into items values (1, 'one'), (2, 'two')")
+                conn.execute("grant all on items to app")
+                conn.execute("grant pg_read_all_stats, pg_signal_backend to app")
+        except Exception:
+            return False
+        return True
 
     @property
     def dsn(self) -> str:

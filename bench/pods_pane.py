@@ -8,7 +8,7 @@ stops in a ``call_after_refresh`` callback after the key's action changed a widg
 press/pause has a ~108 ms floor, so it is not used as the measure). The floor is the same app
 with no pane, measured in the same run.
 
-    .venv/bin/python bench/bench_pods_pane.py [--pods 5000] [--rate 50] [--keys 300]
+    .venv/bin/python -m bench.pods_pane [--pods 5000] [--rate 50] [--keys 300] [--json]
 """
 
 from __future__ import annotations
@@ -17,21 +17,22 @@ import argparse
 import asyncio
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.services.kube_api import KubeApiServer, oom_killed, pod, running, waiting
+from textual import events
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
 
-from textual import events  # noqa: E402
-from textual.app import App, ComposeResult  # noqa: E402
-from textual.binding import Binding  # noqa: E402
-from textual.widgets import Static  # noqa: E402
+from warroom.diagnostics.pods import PodsDiagnostic
+from warroom.ui.widgets.diag_pane import DiagPane
 
-from tests.diagnostics.kube_api import KubeApiServer, oom_killed, pod, running, waiting  # noqa: E402
-from warroom.diagnostics.pods import PodsDiagnostic  # noqa: E402
-from warroom.ui.widgets.diag_pane import DiagPane  # noqa: E402
+from .common import arguments, pct, Report, ROOT
 
 
 class ProbeApp(App):
@@ -73,11 +74,6 @@ async def measure(app: ProbeApp, keys: int, ready) -> list[float]:
     return app.samples
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
-
-
 def churn(server: KubeApiServer, names: list[str], rate: float, stop: threading.Event) -> None:
     rng = random.Random(3)
     period = 1 / rate
@@ -85,7 +81,8 @@ def churn(server: KubeApiServer, names: list[str], rate: float, stop: threading.
     while not stop.is_set():
         name = rng.choice(names)
         if rng.random() < 0.5:
-            server.state.put(pod(name, containers=[waiting("app", "CrashLoopBackOff", rng.randint(1, 9), oom_killed())]))
+            crashing = waiting("app", "CrashLoopBackOff", rng.randint(1, 9), oom_killed())
+            server.state.put(pod(name, containers=[crashing]))
         else:
             server.state.put(pod(name, containers=[running("app")]))
         next_t += period
@@ -108,7 +105,7 @@ def serve(pods: int, rate: float) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = arguments(__doc__)
     ap.add_argument("--pods", type=int, default=5000)
     ap.add_argument("--rate", type=float, default=50)
     ap.add_argument("--keys", type=int, default=300)
@@ -116,16 +113,16 @@ def main() -> None:
     args = ap.parse_args()
     if args.serve:
         return serve(args.pods, args.rate)
+    report = Report("pods_pane", args.json, pods=args.pods, rate=args.rate, keys=args.keys)
 
     async def nothing(pilot):
         await pilot.pause(0.2)
 
     idle = asyncio.run(measure(ProbeApp(), args.keys, nothing))
 
-    import subprocess
-
-    child = subprocess.Popen([sys.executable, __file__, "--serve", "--pods", str(args.pods), "--rate", str(args.rate)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-m", "bench.pods_pane", "--serve", "--pods", str(args.pods),
+                              "--rate", str(args.rate)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     port = int(child.stdout.readline())
     cfg = Path("/tmp") / f"bench-kubeconfig-{port}"
     server = KubeApiServer.__new__(KubeApiServer)
@@ -153,15 +150,22 @@ def main() -> None:
         child.wait(10)
         cfg.unlink(missing_ok=True)
 
-    print(f"key-to-screen, {args.keys} keys each (in-process, call_after_refresh), ms")
-    print(f"{'console':<44} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
+    report.line(f"key-to-screen, {args.keys} keys each (in-process, call_after_refresh), ms")
+    report.line(f"{'console':<44} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
     for label, s in (("idle console (floor)", idle),
                      (f"pods pane: {args.pods} pods, watch {args.rate:g} changes/s", loaded)):
-        print(f"{label:<44} {statistics.median(s) * 1000:>7.2f} {pct(s, 90) * 1000:>7.2f} "
-              f"{pct(s, 99) * 1000:>7.2f} {max(s) * 1000:>7.2f}")
+        report.figure(label, [x * 1000 for x in s],
+                      text=f"{label:<44} {statistics.median(s) * 1000:>7.2f} {pct(s, 90) * 1000:>7.2f} "
+                           f"{pct(s, 99) * 1000:>7.2f} {max(s) * 1000:>7.2f}")
     ratio = pct(loaded, 99) / pct(idle, 99)
-    print(f"p99 ratio loaded/idle: {ratio:.2f} (target <= 1.5)  changes applied by the watch: {diag.changes}; "
-          f"re-lists: {diag.relists}; first full table after {loaded_at.get('first_full', 0):.2f}s")
+    report.ratio("loaded / idle, p99", ratio)
+    report.target("loaded / idle, p99", ratio, 1.5)
+    report.value("changes applied by the watch", diag.changes, "changes")
+    report.value("re-lists", diag.relists, "lists")
+    report.value("first full table", loaded_at.get("first_full", 0), "s",
+                 f"p99 ratio loaded/idle: {ratio:.2f} (target <= 1.5)  changes applied by the watch: {diag.changes}; "
+                 f"re-lists: {diag.relists}; first full table after {loaded_at.get('first_full', 0):.2f}s")
+    report.done()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ at the bottom, both. Imports, opening the log, folding the incident, layout, pai
 terminal's own output are all in.
 Targets: 1k events ≤ 1.3× the bare app; 100k events first frame within 1 s.
 
-    .venv/bin/python bench/bench_startup.py [runs]
+    .venv/bin/python -m bench.startup [runs] [--json]
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import console_env, describe, make_incident_db, read_until, spawn, stop
+from tests.services.terminal import Terminal
+
+from .common import arguments, console_env, make_incident_db, Report, ROOT
 
 BARE = """
 from textual.app import App
@@ -40,15 +42,19 @@ BARE_FRAME = (b"hello", b"bye")
 def first_frame(argv: list[str], needles: tuple[bytes, ...], env: dict) -> float:
     """ms from launching ``argv`` on a pty to every one of ``needles`` out of it, in order."""
     start = time.perf_counter()
-    pid, fd = spawn(argv, env)
+    term = Terminal(argv=argv, env=env)
     try:
-        return (read_until(fd, *needles) - start) * 1000
+        return (term.read_until(*needles, timeout=10) - start) * 1000
     finally:
-        stop(pid, fd)
+        term.stop()
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    parser = arguments(__doc__)
+    parser.add_argument("runs", nargs="?", type=int, default=15, help="launches of each variant")
+    args = parser.parse_args()
+    runs = args.runs
+    report = Report("startup", args.json, runs=runs)
     python = sys.executable
     env = console_env()
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,7 +65,7 @@ def main() -> None:
             newest = f"entry {n - 2}:".encode()  # the declaration is event 0
             variants[name] = ([python, "-m", "warroom", "--db", str(path)],
                               (b"Checkout returning 5xx", newest, b"Quit"))
-        compileall.compile_dir(Path(__file__).resolve().parents[1] / "src", quiet=1)
+        compileall.compile_dir(ROOT / "src", quiet=1)
         for argv, needles in variants.values():  # warm the page cache
             first_frame(argv, needles, env)
         samples: dict[str, list[float]] = {name: [] for name in variants}
@@ -67,10 +73,16 @@ def main() -> None:
             for name, (argv, needles) in variants.items():
                 samples[name].append(first_frame(argv, needles, env))
     for name, values in samples.items():
-        print(describe(f"{name}: first frame", values))
+        report.figure(f"{name}: first frame", values)
     bare = statistics.median(samples["bare textual app"])
     for name in ("warroom 1k events", "warroom 100k events"):
-        print(f"ratio {name} / bare, first frame (medians): {statistics.median(samples[name]) / bare:.2f}x")
+        ratio = statistics.median(samples[name]) / bare
+        report.ratio(f"{name} / bare, first frame (medians)", ratio,
+                     f"ratio {name} / bare, first frame (medians): {ratio:.2f}x")
+    report.target("1k events first frame / bare (medians)", statistics.median(samples["warroom 1k events"]) / bare,
+                  1.3)
+    report.target("100k events first frame median, ms", statistics.median(samples["warroom 100k events"]), 1000)
+    report.done()
 
 
 if __name__ == "__main__":

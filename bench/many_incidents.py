@@ -5,32 +5,33 @@ The big log holds 5,000 declared incidents, ``open`` of them (300 unless given) 
 declared over the last two hours, so updates are overdue and escalation steps come due as a
 real console would meet them. For each console it measures:
 
-- first frame: launch to the key bar out of the pty (one sample: bench_startup.py times it well);
+- first frame: launch to the key bar out of the pty (one sample: bench.startup times it well);
 - idle CPU: the share of one core the console takes doing nothing, over a few seconds;
 - entry: a timeline entry typed, Enter, until its text is back out of the pty (as
-  bench_keys.py does: the console not taking its turn is stopped with SIGSTOP);
+  bench.keys does: the console not taking its turn is stopped with SIGSTOP);
 - switcher: ``x`` until the switcher's first incident is on screen, and the last letter of a
   filter until the narrowed list is (then Esc).
 
-    .venv/bin/python bench/bench_many_incidents.py [rounds] [open]
+    .venv/bin/python -m bench.many_incidents [rounds] [open] [--json]
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import console_env, describe, drain, pct, read_until, spawn, stop
+from tests.services.terminal import Terminal
 
 from warroom.model.events import Event
 from warroom.model.ids import format_hlc, uuid7
-from warroom.store.log import LocalLog
 from warroom.model.times import now_ms
+from warroom.store.log import LocalLog
+
+from .common import arguments, console_env, pct, Report
 
 INCIDENTS = 5_000
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -66,26 +67,27 @@ def cpu_seconds(pid: int) -> float:
 class Console:
     def __init__(self, argv: list[str], env: dict) -> None:
         start = time.perf_counter()
-        self.pid, self.fd = spawn(argv, env)
-        self.first_frame = (read_until(self.fd, b"Quit", timeout=60) - start) * 1000
-        drain(self.fd, 0.5, limit=5.0)
+        self.term = Terminal(argv=argv, env=env)
+        self.pid = self.term.pid
+        self.first_frame = (self.term.read_until(b"Quit", timeout=60) - start) * 1000
+        self.term.drain(0.5, limit=5.0)
         self._keys(b"i")  # the entry line, where the entries are typed
-        os.kill(self.pid, signal.SIGSTOP)
+        self.pause()
 
     def resume(self) -> None:
-        os.kill(self.pid, signal.SIGCONT)
+        self.term.resume()
 
     def pause(self) -> None:
-        os.kill(self.pid, signal.SIGSTOP)
+        self.term.pause()
 
     def idle_cpu(self, seconds: float) -> float:
         """Percent of one core used while idle (the screen is read, never typed at)."""
         self.resume()
-        drain(self.fd, 0.3, limit=2.0)
+        self.term.drain(0.3, limit=2.0)
         before, start = cpu_seconds(self.pid), time.perf_counter()
         end = start + seconds
         while time.perf_counter() < end:
-            drain(self.fd, 0.2, limit=end - time.perf_counter())
+            self.term.drain(0.2, limit=end - time.perf_counter())
         used = cpu_seconds(self.pid) - before
         self.pause()
         return 100 * used / (time.perf_counter() - start)
@@ -93,12 +95,12 @@ class Console:
     def entry(self, i: int) -> float:
         self.resume()
         marker = f"zq{i:05d}x".encode()
-        os.write(self.fd, marker)
-        drain(self.fd, 0.1)
+        self.term.type(marker)
+        self.term.drain(0.1)
         start = time.perf_counter()
-        os.write(self.fd, b"\r")
-        taken = (read_until(self.fd, marker) - start) * 1000
-        drain(self.fd, 0.03)
+        self.term.type(b"\r")
+        taken = (self.term.read_until(marker, timeout=10) - start) * 1000
+        self.term.drain(0.03)
         self.pause()
         return taken
 
@@ -108,12 +110,12 @@ class Console:
         self.resume()
         self._keys(b"\x1b")  # from the entry line back to the timeline
         start = time.perf_counter()
-        os.write(self.fd, b"x")
-        opened = (read_until(self.fd, b"Switch incident", needle) - start) * 1000
+        self.term.type(b"x")
+        opened = (self.term.read_until(b"Switch incident", needle, timeout=10) - start) * 1000
         self._keys(b"bench-0000")
         start = time.perf_counter()
-        os.write(self.fd, b"1")
-        filtered = (read_until(self.fd, narrowed) - start) * 1000
+        self.term.type(b"1")
+        filtered = (self.term.read_until(narrowed, timeout=10) - start) * 1000
         self._keys(b"\x1b", b"i")  # close the switcher, back to the entry line
         self.pause()
         return opened, filtered
@@ -122,19 +124,23 @@ class Console:
         """Each key on its own, once the last one's frame is out: a lone Esc is taken for a
         key only when no byte follows it at once, and a focus moves in a later turn."""
         for key in keys:
-            os.write(self.fd, key)
-            drain(self.fd, 0.25)
+            self.term.type(key)
+            self.term.drain(0.25)
 
     def close(self) -> None:
         self.resume()
-        os.write(self.fd, b"\x11")
-        drain(self.fd, 0.2, limit=2.0)
-        stop(self.pid, self.fd)
+        self.term.type(b"\x11")
+        self.term.drain(0.2, limit=2.0)
+        self.term.stop()
 
 
 def main() -> None:
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    open_ = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    parser = arguments(__doc__)
+    parser.add_argument("rounds", nargs="?", type=int, default=200, help="entries per console")
+    parser.add_argument("open", nargs="?", type=int, default=300, help="incidents of the many still open")
+    args = parser.parse_args()
+    rounds, open_ = args.rounds, args.open
+    report = Report("many_incidents", args.json, rounds=rounds, open=open_, incidents=INCIDENTS)
     env = console_env()
     names = {"floor": "1 incident", "many": f"{INCIDENTS:,} incidents, {open_} open"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,12 +176,15 @@ def main() -> None:
                 console.close()
     for key, measures in results.items():
         for what, values in measures.items():
-            print(describe(f"{names[key]}: {what}", values, "%" if what.endswith("%") else "ms"))
+            report.figure(f"{names[key]}: {what}", values, "%" if what.endswith("%") else "ms")
     for what in results["floor"]:
         floor, many = results["floor"][what], results["many"][what]
-        print(f"ratio {what:<16} {names['many']} / {names['floor']}: median "
-              f"{statistics.median(many) / max(statistics.median(floor), 1e-9):6.2f}x"
-              f"   p99 {pct(many, 99) / max(pct(floor, 99), 1e-9):6.2f}x")
+        median = statistics.median(many) / max(statistics.median(floor), 1e-9)
+        p99 = pct(many, 99) / max(pct(floor, 99), 1e-9)
+        report.ratio(f"{what}, many / floor, median", median)
+        report.ratio(f"{what}, many / floor, p99", p99,
+                     f"ratio {what:<16} {names['many']} / {names['floor']}: median {median:6.2f}x   p99 {p99:6.2f}x")
+    report.done()
 
 
 if __name__ == "__main__":

@@ -14,12 +14,11 @@ Figures: client CPU per refresh (process_time), wall time, and the PostgreSQL ba
 CPU per refresh (from /proc/<backend pid>/stat). pg_activity is installed into .venv for this
 bench only (``.venv/bin/pip install pg_activity``); it is not a dependency of warroom.
 
-    .venv/bin/python bench/bench_pg_pane.py [--rounds 300]
+    .venv/bin/python -m bench.pg_pane [--rounds 300] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -27,10 +26,11 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.services.postgres import PostgresServer
 
-from tests.diagnostics.pg_server import PostgresServer  # noqa: E402
-from warroom.diagnostics.postgres import PostgresDiagnostic  # noqa: E402
+from warroom.diagnostics.postgres import PostgresDiagnostic
+
+from .common import arguments, pct, Report
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -64,15 +64,11 @@ def load(server: PostgresServer):
     return conns + [holder, waiter]
 
 
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = arguments(__doc__)
     ap.add_argument("--rounds", type=int, default=300)
     args = ap.parse_args()
+    report = Report("pg_pane", args.json, rounds=args.rounds)
     try:
         from pgactivity.data import Data
     except ImportError:
@@ -108,25 +104,31 @@ def main() -> None:
                 cpu.append(time.process_time() - c0)
                 wall.append(time.perf_counter() - w0)
                 server_cpu[name] += backend_cpu(pid) - b0
-        print(f"PostgreSQL refresh cost, {args.rounds} rounds each, alternating, same server "
-              f"({len(keep)} extra sessions, 4 running queries, 1 lock wait)")
-        print(f"{'tool':<12} {'client CPU ms median':>21} {'p99':>8} {'wall ms median':>15} {'p99':>8} "
-              f"{'backend CPU ms/refresh':>23}")
+        report.line(f"PostgreSQL refresh cost, {args.rounds} rounds each, alternating, same server "
+                    f"({len(keep)} extra sessions, 4 running queries, 1 lock wait)")
+        report.line(f"{'tool':<12} {'client CPU ms median':>21} {'p99':>8} {'wall ms median':>15} {'p99':>8} "
+                    f"{'backend CPU ms/refresh':>23}")
         row = {}
         for name, (cpu, wall, _, _) in results.items():
             row[name] = statistics.median(cpu) * 1000
-            print(f"{name:<12} {row[name]:>21.2f} {pct(cpu, 99) * 1000:>8.2f} "
-                  f"{statistics.median(wall) * 1000:>15.2f} {pct(wall, 99) * 1000:>8.2f} "
-                  f"{server_cpu[name] / args.rounds * 1000:>23.2f}")
-        print(f"ratio warroom/pg_activity, client CPU median: {row['warroom'] / row['pg_activity']:.2f}")
+            report.figure(f"{name}: client CPU per refresh", [c * 1000 for c in cpu], text="")
+            report.figure(f"{name}: wall per refresh", [w * 1000 for w in wall], text="")
+            report.value(f"{name}: backend CPU per refresh", server_cpu[name] / args.rounds * 1000, "ms")
+            report.line(f"{name:<12} {row[name]:>21.2f} {pct(cpu, 99) * 1000:>8.2f} "
+                        f"{statistics.median(wall) * 1000:>15.2f} {pct(wall, 99) * 1000:>8.2f} "
+                        f"{server_cpu[name] / args.rounds * 1000:>23.2f}")
+        report.ratio("warroom / pg_activity, client CPU median", row["warroom"] / row["pg_activity"],
+                     f"ratio warroom/pg_activity, client CPU median: {row['warroom'] / row['pg_activity']:.2f}")
         both = {n: server_cpu[n] for n in server_cpu}
         if both["pg_activity"]:
-            print(f"ratio warroom/pg_activity, backend CPU: {both['warroom'] / both['pg_activity']:.2f}")
+            report.ratio("warroom / pg_activity, backend CPU", both["warroom"] / both["pg_activity"],
+                         f"ratio warroom/pg_activity, backend CPU: {both['warroom'] / both['pg_activity']:.2f}")
         ours.close()
         for c in keep:
             c.close()
     finally:
         server.stop()
+    report.done()
 
 
 if __name__ == "__main__":

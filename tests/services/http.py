@@ -1,6 +1,7 @@
-"""A real HTTP server on loopback that records requests and misbehaves on demand.
+"""Real HTTP servers on loopback: a Stub that records requests and misbehaves on demand, and the
+health endpoints the HTTP pane checks.
 
-Each request takes the next scripted behaviour, if any, else the route handler's answer:
+Each request to a Stub takes the next scripted behaviour, if any, else the route handler's answer:
 ``(code, headers, body)`` to answer, ``"drop"`` to read the request and close without a
 reply, ``"drop-after"`` to handle it (state changes happen) and then close without a reply,
 ``"hang"`` to keep the client waiting until the test ends.
@@ -9,6 +10,7 @@ reply, ``"drop-after"`` to handle it (state changes happen) and then close witho
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,6 +93,36 @@ class Stub:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class HealthServers:
+    """Endpoints for the health pane: /ok 200, /fail 500, /missing 404, /moved 301 to /ok, and
+    ``never``, a socket that accepts connections (the kernel's backlog) but never reads or answers."""
+
+    def __init__(self) -> None:
+        def answer(code: int, headers: dict | None = None):
+            return lambda req: (code, headers or {}, b"fine\n" if code == 200 else b"nope\n")
+
+        self.stub = Stub(routes={("GET", "/ok"): answer(200), ("GET", "/fail"): answer(500),
+                                 ("GET", "/missing"): answer(404), ("GET", "/moved"): answer(301, {"Location": "/ok"})})
+        self.silent = socket.socket()
+        self.silent.bind(("127.0.0.1", 0))
+        self.silent.listen(16)
+
+    def start(self) -> "HealthServers":
+        self.stub.start()
+        return self
+
+    def url(self, path: str) -> str:
+        return self.stub.url + path
+
+    @property
+    def never(self) -> str:
+        return f"http://127.0.0.1:{self.silent.getsockname()[1]}/health"
+
+    def stop(self) -> None:
+        self.stub.stop()
+        self.silent.close()
 
 
 def statuspage_routes(page: str) -> tuple[dict, dict]:

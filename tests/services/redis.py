@@ -1,33 +1,13 @@
-"""Real services for the tests, on free loopback ports: redis-server today, more beside it.
-
-Nothing here is a mock: each helper starts the real program and stops it when done.
-"""
+"""A private redis-server for the sync tests and benches."""
 
 from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+from . import free_port, wait_port
 
 
 class RedisServer:
