@@ -42,6 +42,21 @@ def subtitle(app) -> str:
     return str(app.query_one("#entry", Input).border_subtitle or "")
 
 
+
+async def type_while_locked(room, clock, pilot, entry, lines, every_s: int) -> None:
+    """Type ``lines`` while another process holds the log; their commits wait, then all fail."""
+    other = sqlite3.connect(room.log.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN EXCLUSIVE")
+    for line in lines:
+        entry.value = line
+        await pilot.press("enter")
+        await pilot.pause()
+        clock.advance(seconds=every_s)
+    other.execute("COMMIT")
+    other.close()
+    room.flush()
+    await pilot.pause()
+
 async def test_entries_the_disk_refuses_queue_up_each_with_its_own_text_and_time(room, clock):
     state = room.declare("API", "SEV2")
     refuse_all(room.log.conn, "typed-while-full-%")
@@ -51,17 +66,8 @@ async def test_entries_the_disk_refuses_queue_up_each_with_its_own_text_and_time
         entry = app.query_one("#entry", Input)
         await pilot.press("i")
         # the commits wait behind another process until all three are typed, then all fail
-        other = sqlite3.connect(room.log.path, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN EXCLUSIVE")
-        for line in ("typed-while-full-1", "-5m d: typed-while-full-2", "typed-while-full-3"):
-            entry.value = line
-            await pilot.press("enter")
-            await pilot.pause()
-            clock.advance(seconds=30)
-        other.execute("COMMIT")
-        other.close()
-        room.flush()
-        await pilot.pause()
+        await type_while_locked(room, clock, pilot, entry,
+                                ("typed-while-full-1", "-5m d: typed-while-full-2", "typed-while-full-3"), 30)
 
         # the oldest is back in the line as typed; the others wait, none merged
         assert entry.value == "typed-while-full-1"
@@ -166,17 +172,7 @@ async def test_every_entry_still_unsaved_at_quit_is_kept_in_the_order_typed(room
     async with app.run_test(size=SIZE) as pilot:
         entry = app.query_one("#entry", Input)
         await pilot.press("i")
-        other = sqlite3.connect(room.log.path, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN EXCLUSIVE")
-        for line in ("w1", "-1m w2", "w3"):
-            entry.value = line
-            await pilot.press("enter")
-            await pilot.pause()
-            clock.advance(seconds=10)
-        other.execute("COMMIT")
-        other.close()
-        room.flush()
-        await pilot.pause()
+        await type_while_locked(room, clock, pilot, entry, ("w1", "-1m w2", "w3"), 10)
         assert entry.value == "w1"
         entry.value = "w one"  # edited
     assert app.unsaved == ["w one", "-1m w2", "w3"]

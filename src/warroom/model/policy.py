@@ -136,25 +136,18 @@ class Policy(NamedTuple):
                     None)
 
     def severity(self, ident: str) -> Severity:
-        sev = self.find_severity(ident)
-        if sev is None:
-            raise PolicyLookupError(f"unknown severity {ident!r} (policy {self.name}: "
-                                    f"{', '.join(s.id for s in self.severities)})")
-        return sev
+        return self._found("severity", ident, self.find_severity(ident), (s.id for s in self.severities))
 
     def status(self, name: str) -> Status:
-        status = self.find_status(name)
-        if status is None:
-            raise PolicyLookupError(f"unknown status {name!r} (policy {self.name}: "
-                                    f"{', '.join(s.name for s in self.statuses)})")
-        return status
+        return self._found("status", name, self.find_status(name), (s.name for s in self.statuses))
 
     def role(self, name: str) -> Role:
-        role = self.find_role(name)
-        if role is None:
-            raise PolicyLookupError(f"unknown role {name!r} (policy {self.name}: "
-                                    f"{', '.join(r.short for r in self.roles)})")
-        return role
+        return self._found("role", name, self.find_role(name), (r.short for r in self.roles))
+
+    def _found(self, what: str, asked: str, found, known):
+        if found is None:
+            raise PolicyLookupError(f"unknown {what} {asked!r} (policy {self.name}: {', '.join(known)})")
+        return found
 
     @property
     def initial_status(self) -> Status:
