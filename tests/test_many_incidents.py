@@ -145,8 +145,9 @@ async def test_an_idle_tick_computes_no_clock_for_incidents_with_nothing_due(roo
             clock_calls.clear()
             clock.advance(seconds=1)
             app.tick()
-            # the shown incident's panels only: nothing can ring in any other incident yet
-            assert sum(clock_calls.values()) <= 8, clock_calls
+            # the shown incident's panels only (a dozen calls, at 5,000 incidents as at one):
+            # nothing can ring in any other incident yet
+            assert sum(clock_calls.values()) <= 12, clock_calls
         # SEV1 (the even ones) engage the EM 5 min after their declaration: each one's check
         # comes when its own step does, and rings once
         first_step = room.state(opened[0]).declared_ms + 5 * MIN

@@ -85,7 +85,50 @@ def test_sre_team_has_no_recovery_but_postmortem_and_review(make_room, clock):
     assert pm.deadline.met_ms == clock() and not pm.deadline.overdue(clock() + 25 * 60 * MIN)
     sev3 = room.declare("Typo", "SEV3")
     resolution.resolve(room, sev3.id, override_reason="x")
-    assert [f.name for f in resolution.deadlines(room.state(sev3.id), room.policy, [])] == ["review"]
+    # playbook 000 asks for a postmortem (and its review) for SEV1/SEV2 only
+    assert resolution.deadlines(room.state(sev3.id), room.policy, []) == []
+    assert resolution.clock_lines(room.state(sev3.id), room.policy, [], clock()) == []
+
+
+def test_follow_up_clocks_only_for_the_severities_that_require_them(make_room, clock):
+    room = make_room("alice", policy="sre-team")
+    sev2, sev3 = room.declare("Core feature broken", "SEV2"), room.declare("Isolated issue", "SEV3")
+    clock.advance(minutes=30)
+    for incident in (sev2, sev3):
+        resolution.resolve(room, incident.id, override_reason="x")
+    clock.advance(minutes=24 * 60)  # the postmortem's deadline, to the millisecond
+    [(line, level), _review] = resolution.clock_lines(room.state(sev2.id), room.policy, [], clock())
+    assert line.startswith("postmortem due 2026-11-23 14:30") and level == "ok"
+    clock.advance(seconds=1)
+    assert resolution.clock_lines(room.state(sev2.id), room.policy, [], clock())[0] == \
+        ("postmortem OVERDUE by 00:01", "alert")
+    assert resolution.clock_lines(room.state(sev3.id), room.policy, [], clock()) == []
+
+
+def test_milestones_out_of_order_are_refused_and_nothing_is_written(make_room, clock, tmp_path, capsys):
+    room = make_room("alice", db="o.db")
+    state = room.declare("API down", "SEV1")  # 14:00
+    resolution.mark(room, state.id, "detected", at=clock() - 10 * MIN)  # 13:50
+    before = len(room.log.events(state.id))
+    with pytest.raises(RoomError, match="acknowledged at .* 13:49 UTC cannot precede detected at .* 13:50"):
+        resolution.mark(room, state.id, "acknowledged", at=clock() - 11 * MIN)
+    resolution.mark(room, state.id, "acknowledged", at=clock() - 10 * MIN)  # the boundary: same minute is fine
+    with pytest.raises(RoomError, match="cannot precede"):
+        resolution.mark(room, state.id, "detected", at=clock() - 9 * MIN)  # after the acknowledgement
+    assert len(room.log.events(state.id)) == before + 1
+    code = main(["--db", str(tmp_path / "o.db"), "milestone", "mitigated", "--at", "13:40"], clock=clock)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "mitigated" in err[0] and "cannot precede detected" in err[0]
+    assert len(room.log.events(state.id)) == before + 1
+
+
+def test_report_has_no_negative_durations(make_room, clock):
+    room = make_room("alice")
+    state = room.declare("API down", "SEV1")  # detection derived from the declaration, 14:00
+    resolution.mark(room, state.id, "acknowledged", at=clock() - 5 * MIN)  # typed in afterwards
+    m = metrics.metrics(room.state(state.id), room.policy, room.log.events(state.id))
+    assert m.values["acknowledge"] is None
+    assert all(v is None or v >= 0 for v in m.values.values())
 
 
 def test_action_items_fold_per_field(make_room, clock):

@@ -6,6 +6,7 @@ import pytest
 
 from warroom.comms import templates
 from warroom.comms.templates import fill, parse, TemplateError
+from warroom.followup import resolution
 
 from .scenario import run_incident
 
@@ -88,3 +89,32 @@ def test_unknown_placeholder_names_file_and_line(tmp_path, monkeypatch):
     assert templates.load("update", "cygni").text == "mine: {status}\n"
     with pytest.raises(TemplateError, match="no template 'nope'"):
         templates.load("nope", "cygni")
+
+
+@pytest.mark.parametrize("severity, line", [("SEV2", "Postmortem: coming soon"), ("SEV3", None)])
+def test_postmortem_line_only_where_the_policy_requires_one(make_room, clock, severity, line):
+    room = make_room("alice", policy="sre-team")  # postmortem_severities = SEV1, SEV2
+    state = room.declare("Checkout 5xx", severity)
+    clock.advance(minutes=20)
+    resolution.resolve(room, state.id, override_reason="x")
+    lines = templates.render_for(room, state.id, "resolution").splitlines()
+    assert [x for x in lines if x.startswith("Postmortem")] == ([line] if line else [])
+    assert lines[-1].startswith("Resolution:") or lines[-1] == line  # no blank line left behind
+
+
+def test_lone_empty_placeholder_line_is_left_out_and_others_stay():
+    assert fill("a\n{postmortem_line}\nb\n", {"postmortem_line": ""}) == "a\nb\n"
+    assert fill("a\n{postmortem_line}\nb\n", {"postmortem_line": "P"}) == "a\nP\nb\n"
+    assert fill("a: {eta}\n", {"eta": ""}) == "a: \n"  # only a line that is nothing but the placeholder
+
+
+def test_resolution_template_time_is_the_resolution_time(make_room, clock):
+    room = make_room("alice", policy="cygni")
+    state = room.declare("Checkout 5xx", "SEV2")  # 14:00
+    clock.advance(minutes=65, seconds=59)  # resolved 15:05:59
+    resolution.resolve(room, state.id, override_reason="x")
+    clock.advance(minutes=40)  # written at 15:45
+    assert templates.render_for(room, state.id, "resolution").splitlines()[0] == "RESOLVED 15:05 UTC"
+    assert templates.render_for(room, state.id, "update").splitlines()[0] == "UPDATE 15:45 UTC"
+    resolution.reopen(room, state.id, "back")  # open again: the template has no resolution time
+    assert templates.render_for(room, state.id, "resolution").splitlines()[0] == "RESOLVED 15:45 UTC"

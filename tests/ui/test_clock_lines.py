@@ -19,8 +19,26 @@ def test_sre_team_shows_the_acknowledgement_and_the_response_deadlines_apart(mak
     room.acknowledge(state.id)
     face = clock_face(room.state(state.id), policy, clock())
     assert face.response_detail.split("\n") == [
-        "acknowledge by 14:05 UTC — acknowledged 14:07, 2m late", "respond by 14:30 UTC — acknowledged 14:07 ✓"]
+        "acknowledge by 14:05 UTC — acknowledged 14:07, 2m late", "respond by 14:30 UTC — acknowledged 14:07 ✓",
+        "1 SLA breach: ack 2m late"]
     assert not face.response_overdue
+
+
+def test_breaches_get_one_compact_line_that_stays_after_the_resolution(make_room, clock):
+    room = make_room("ic", policy="cygni")  # SEV1: respond within 5 min, an update every 15
+    state = room.declare("Checkout down", "SEV1")
+    policy = room.policy_for(state)
+    clock.advance(minutes=5)  # acknowledged at the due second: no breach
+    room.acknowledge(state.id)
+    clock.advance(minutes=10)  # 14:15, the update's due second
+    assert "SLA breach" not in clock_face(room.state(state.id), policy, clock()).response_detail
+    clock.advance(seconds=1)
+    assert clock_face(room.state(state.id), policy, clock()).response_detail.endswith(
+        "\n1 SLA breach: update 1s late")
+    clock.advance(minutes=4, seconds=-1)
+    room.set_status(state.id, "Resolved")
+    clock.advance(minutes=30)
+    assert clock_face(room.state(state.id), policy, clock()).response_detail == "1 SLA breach: update 4m late"
 
 
 def test_cygni_has_no_acknowledgement_clock_of_its_own(make_room, clock):

@@ -203,31 +203,47 @@ def _report_opts(p):
     p.add_argument("--drills", action="store_true", help="report drills instead of real incidents")
 
 
-@command("report", "time to detect / acknowledge / mitigate / resolve across incidents", _report_opts, read_only=True)
+@command("report", "time to detect / acknowledge / mitigate / resolve, SLA breaches and compliance across incidents",
+         _report_opts, read_only=True)
 def _report(ctx: Context, args) -> int:
-    from ..followup.metrics import METRICS, metrics, summarise
+    from ..followup.metrics import compliance, METRICS, metrics, summarise, summarise_compliance
+    from ..model.report import breach_dict, breach_text
 
-    rows = []
+    rows, now = [], ctx.clock()
     for state in ctx.room.incidents():
-        m = metrics(state, ctx.room.policy_for(state), ctx.room.events(state.id))
+        policy = ctx.room.policy_for(state)
+        m = metrics(state, policy, ctx.room.events(state.id))
         if m.drill == args.drills:
-            m.drill = False
-            rows.append((state, m))
-    totals = summarise([m for _, m in rows])
+            c = compliance(state, policy, now)
+            m.drill = c.drill = False
+            rows.append((state, m, c))
+    totals = summarise([m for _, m, _ in rows])
+    sla = summarise_compliance([c for _, _, c in rows])
     if args.json:
         print(json.dumps({"incidents": [
             {"id": s.id, "title": s.title, "severity": s.severity, "drill": s.drill,
              "milestones": {k: iso(v) for k, v in sorted(m.marks.items())}, "derived": list(m.derived),
-             **{f"time_to_{k}_ms": m.values[k] for k in METRICS}} for s, m in rows],
-            "summary": totals}, indent=2))
+             **{f"time_to_{k}_ms": m.values[k] for k in METRICS},
+             "breaches": [breach_dict(b) for b in c.breaches], "acknowledged_in_time": c.acknowledged_in_time,
+             "updates_on_time": c.updates_on_time, "updates_due": c.updates_due,
+             "escalation": {track: {"level": level, "notify": notify} for track, (level, notify) in c.levels.items()}}
+            for s, m, c in rows],
+            "summary": totals, "compliance": sla}, indent=2))
         return 0
     show = lambda ms: duration(ms) if ms is not None else "—"  # noqa: E731
     print(f"{'incident':<16} {'sev':<5} " + " ".join(f"{k:>11}" for k in METRICS) + "  title")
-    for s, m in rows:
+    for s, m, c in rows:
         print(f"{s.id:<16} {s.severity:<5} " + " ".join(f"{show(m.values[k]):>11}" for k in METRICS)
               + f"  {s.title}")
+        for b in c.breaches:
+            print(f"  SLA breach: {breach_text(b)}")
     print(f"{'median':<22} " + " ".join(f"{show(totals[k]['median_ms']):>11}" for k in METRICS))
     print(f"{'incidents':<22} " + " ".join(f"{totals[k]['count']:>11}" for k in METRICS))
+    share = lambda d: f"{d['count']} of {d['of']}" + (f" ({d['percent']}%)" if d["of"] else "")  # noqa: E731
+    print(f"acknowledged within the deadline: {share(sla['acknowledged_in_time'])}")
+    print(f"status updates on time: {share(sla['updates_on_time'])}")
+    for track, reached in sla["escalation"].items():
+        print(f"highest escalation, {track}: " + ", ".join(f"{r['notify']} ×{r['incidents']}" for r in reached))
     return 0
 
 

@@ -4,16 +4,19 @@ The timeline is every meaningful event in occurred order (UTC), so entries typed
 fact land where they happened, marked with when they were logged. Narrative sections (root
 cause, contributing factors, what went well…) are ``field`` events set during or after the
 incident; an unset one shows the playbook's prompt in brackets so the gap is visible.
+SLA breaches (a late acknowledgement or response, an overdue status update) stand in the
+timeline at their due time and are counted under the summary.
 """
 
 from __future__ import annotations
 
 from ..followup import resolution
 from ..followup.actions import action_items
+from ..model import clocks
 from ..model.events import Event, summary
 from ..model.policy import Policy
 from ..model.state import IncidentState
-from ..model.times import hhmm, to_datetime
+from ..model.times import hhmm, humanize, to_datetime
 from .templates import span_words
 
 FORMATS = ("sre-team", "cygni")
@@ -75,18 +78,40 @@ def _line(event: Event, previous: dict[str, str]) -> str | None:
     return text
 
 
-def timeline(events: list[Event], day_ms: int | None) -> list[str]:
+_CLOCK_TEXT = {"ack": ("acknowledgement", "acknowledged"), "response": ("response", "acknowledged"),
+               "update": ("status update", "posted")}
+
+
+def breach_line(breach: clocks.Breach) -> str:
+    """A breach as the timeline says it: "SLA breach: status update due 14:30, posted 14:50 (20m late)"."""
+    what, done = _CLOCK_TEXT.get(breach.clock, (breach.clock, "met"))
+    met = f"{done} {hhmm(breach.met_ms)}" if breach.met_ms is not None else f"not {done}"
+    return f"SLA breach: {what} due {hhmm(breach.due_ms)}, {met} ({humanize(breach.late_by_ms)} late)"
+
+
+def breach_summary(breaches: list[clocks.Breach]) -> str:
+    """"2 SLA breaches: response 2m late, status update 4m late"."""
+    parts = ", ".join(f"{_CLOCK_TEXT.get(b.clock, (b.clock,))[0]} {humanize(b.late_by_ms)} late" for b in breaches)
+    return f"{len(breaches)} SLA breach{'es' if len(breaches) != 1 else ''}: {parts}"
+
+
+def timeline(events: list[Event], day_ms: int | None, breaches: list[clocks.Breach] = ()) -> list[str]:
+    """Every meaningful event in occurred order, with each breach after what happened at its due time."""
     day = to_datetime(day_ms).date() if day_ms is not None else None
     previous: dict[str, str] = {}
-    lines = []
+    rows: list[tuple[tuple, int, str]] = []
     for event in sorted(events, key=lambda e: e.order):
         if event.kind in _SKIP:
             continue
         text = _line(event, previous)
-        moment = to_datetime(event.occurred_ms)
-        when = hhmm(event.occurred_ms) if moment.date() == day else moment.strftime("%m-%d %H:%M")
         if event.recorded_ms - event.occurred_ms >= BACKDATED_MS:
             text += f" _(logged {hhmm(event.recorded_ms)})_"
+        rows.append(((event.occurred_ms, 0, len(rows)), event.occurred_ms, text))
+    rows += [((b.due_ms, 1, i), b.due_ms, breach_line(b)) for i, b in enumerate(breaches)]
+    lines = []
+    for _, ms, text in sorted(rows, key=lambda row: row[0]):
+        moment = to_datetime(ms)
+        when = hhmm(ms) if moment.date() == day else moment.strftime("%m-%d %H:%M")
         lines.append(_item(f"{when} - {text}"))
     return lines
 
@@ -99,13 +124,30 @@ def _author(state: IncidentState, policy: Policy) -> str:
     return state.declared_by
 
 
+def first_detection(state: IncidentState, events: list[Event]) -> int:
+    """Where the incident's duration starts: the earliest ``started``/``detected`` milestone,
+    else the earliest entry that happened before the declaration (typed in afterwards), else
+    the declaration."""
+    marks = resolution.milestones(events)
+    found = [marks[name] for name in ("started", "detected") if name in marks]
+    if found:
+        return min(found)
+    return min([state.declared_ms] + [e.occurred_ms for e in events if e.kind == "entry"])
+
+
+def _when(ms: int | None, dated: bool) -> str:
+    """A moment of the Duration line: with its date when the incident crosses midnight."""
+    if ms is None:
+        return "ongoing"
+    return to_datetime(ms).strftime("%Y-%m-%d %H:%M") if dated else hhmm(ms)
+
+
 def render(state: IncidentState, policy: Policy, events: list[Event], now: int,
            fmt: str | None = None) -> str:
     fmt = fmt or format_for(policy)
     if fmt not in FORMATS:
         raise ValueError(f"unknown postmortem format {fmt!r} (one of: {', '.join(FORMATS)})")
-    marks = resolution.milestones(events)
-    start = marks.get("started", state.declared_ms)
+    start = first_detection(state, events)
     end = resolution.resolved_at(state, policy)
     span = span_words((end or now) - start) + ("" if end else " (ongoing)")
     field = lambda name: str(state.get(name) or "").strip()  # noqa: E731
@@ -116,21 +158,25 @@ def render(state: IncidentState, policy: Policy, events: list[Event], now: int,
     date = to_datetime(start).strftime("%Y-%m-%d")
     impact = field("impact") or state.impact
     items = action_items(events)
+    breaches = clocks.breaches(state, policy, now)
+    counted = ["", breach_summary(breaches) + "."] if breaches else []
     summary_text = field("summary") or (
         f"{state.title}: a {state.severity} incident"
         + (f" affecting {state.service}" if state.service else "")
         + f", {'resolved after' if end else 'open for'} {span_words((end or now) - start)}.")
+    crosses = to_datetime(start).date() != to_datetime(end or now).date()
     out: list[str] = []
     if fmt == "sre-team":
+        dates = f" ({_when(start, True)} - {_when(end, True)}, UTC)" if crosses else ""
         out += [f"# Incident Postmortem: {state.title}", "",
-                f"**Date**: {date}", f"**Duration**: {span}", f"**Severity**: {severity}",
+                f"**Date**: {date}", f"**Duration**: {span}{dates}", f"**Severity**: {severity}",
                 f"**Author**: {_author(state, policy)}", "",
-                "## Summary", summary_text, "",
+                "## Summary", summary_text, *counted, "",
                 "## Impact",
                 f"- Users affected: {field('users_affected') or impact or '[Number or percentage]'}",
                 f"- Duration of impact: {span}",
                 f"- Revenue impact: {field('revenue_impact') or 'None known'}", "",
-                "## Timeline (all times UTC)", *timeline(events, start), "",
+                "## Timeline (all times UTC)", *timeline(events, start, breaches), "",
                 "## Root Cause", text("root_cause", "Technical explanation of what caused the incident"), ""]
         if field("contributing_factors"):
             out += ["## Contributing Factors", *_bullets(field("contributing_factors"), ""), ""]
@@ -140,13 +186,12 @@ def render(state: IncidentState, policy: Policy, events: list[Event], now: int,
                 "## Action Items", "| Action | Owner | Due Date | Priority | Status |",
                 "|--------|-------|----------|----------|--------|"]
     else:
-        finish = hhmm(end) if end else "ongoing"
         out += [f"# Incident Post-Mortem: {state.title}", "",
                 "## Incident Summary", f"- Date: {date}",
-                f"- Duration: {hhmm(start)} - {finish} ({span})",
+                f"- Duration: {_when(start, crosses)} - {_when(end, crosses)} ({span})",
                 f"- Severity: {severity}", f"- Impact: {impact or '[Customer/Business impact]'}", "",
-                summary_text, "",
-                "## Timeline", "All times UTC.", *timeline(events, start), "",
+                summary_text, *counted, "",
+                "## Timeline", "All times UTC.", *timeline(events, start, breaches), "",
                 "## Root Cause", text("root_cause", "Technical description of what caused the incident"), ""]
         if field("resolution"):
             out += ["## Resolution", field("resolution"), ""]

@@ -4,7 +4,9 @@ A template is a text file under ``runbooks/templates/<policy>/NAME.txt`` (a user
 ``<config>/templates/<policy>/`` shadows it). The placeholder language is deliberately tiny:
 ``{name}`` is replaced by a known value and ``{{`` / ``}}`` are literal braces. Nothing is
 evaluated — no attribute access, no format specs — and values are inserted in one pass, so
-a value that itself contains ``{severity}`` stays literal text.
+a value that itself contains ``{severity}`` stays literal text. A line that is nothing but
+one placeholder whose value is empty is left out (``{postmortem_line}`` where the policy asks
+for no postmortem).
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ PLACEHOLDERS = (
     "title", "slug", "incident_id", "service", "severity", "severity_name", "status", "impact",
     "what_we_know", "current_actions", "eta", "workaround", "ic", "tl", "comms", "scribe",
     "time", "date", "started", "detected", "restored", "duration", "next_update",
-    "next_update_in", "root_cause", "resolution", "postmortem", "recovery_until",
+    "next_update_in", "root_cause", "resolution", "postmortem", "postmortem_line", "recovery_until",
 )
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_LONE = re.compile(r"^[ \t]*\{([A-Za-z_][A-Za-z0-9_]*)\}[ \t]*(?:\r?\n|$)", re.MULTILINE)
 
 
 class TemplateError(WarroomError, ValueError):
@@ -101,6 +104,7 @@ def load(name: str, policy: str) -> Template:
 def fill(template: Template | str, values: dict[str, str]) -> str:
     """Replace placeholders in one pass; a missing value becomes an empty string."""
     text = template.text if isinstance(template, Template) else template
+    text = _LONE.sub(lambda m: "" if not str(values.get(m[1], "")) else m[0], text)
 
     def sub(m: re.Match) -> str:
         if m[0] == "{{":
@@ -147,6 +151,8 @@ def context(state: IncidentState, policy: Policy, events: list[Event], now: int)
     recovery = resolution.recovery(state, policy)
     sev = policy.find_severity(state.severity)
     sev_name = sev.name if sev is not None else ""
+    postmortem = (field("postmortem_link", "coming soon") if resolution.postmortem_required(state, policy)
+                  else "")
     utc = lambda ms: f"{stamp(ms)[:16]} UTC" if ms is not None else ""  # noqa: E731
     return {
         "title": state.title, "slug": state.slug, "incident_id": state.id,
@@ -172,13 +178,19 @@ def context(state: IncidentState, policy: Policy, events: list[Event], now: int)
         "next_update_in": f"{update.cadence_minutes} minutes" if update else "due course",
         "root_cause": field("root_cause", "Under investigation"),
         "resolution": field("resolution", "TBD"),
-        "postmortem": field("postmortem_link", "coming soon"),
+        "postmortem": postmortem or "not required",
+        "postmortem_line": f"Postmortem: {postmortem}" if postmortem else "",
         "recovery_until": utc(recovery.ends_ms) if recovery else "",
     }
 
 
 def render(name: str, state: IncidentState, policy: Policy, events: list[Event], now: int) -> str:
-    return fill(load(name, policy.name), context(state, policy, events, now))
+    template = load(name, policy.name)
+    values = context(state, policy, events, now)
+    restored = resolution.resolved_at(state, policy)
+    if template.name == "resolution" and restored is not None:
+        values["time"] = f"{hhmm(restored)} UTC"  # when it was resolved, not when this was written
+    return fill(template, values)
 
 
 def render_for(room, incident_id: str, name: str, now: int | None = None) -> str:

@@ -119,15 +119,21 @@ class FollowUp:
     deadline: Deadline
 
 
+def postmortem_required(state: IncidentState, policy: Policy) -> bool:
+    """Whether the policy asks for a postmortem (and its review) at this severity: playbook
+    000 only for SEV1/SEV2; a policy that names no severities asks for one at every severity."""
+    return not policy.postmortem_severities or state.severity in policy.postmortem_severities
+
+
 def deadlines(state: IncidentState, policy: Policy, events: list[Event]) -> list[FollowUp]:
-    """Postmortem (24 h / 48 h) and review (7 days) clocks, counted from resolution."""
+    """Postmortem (24 h / 48 h) and review (7 days) clocks, counted from resolution, for the
+    severities that require a postmortem."""
     start = resolved_at(state, policy)
-    if start is None:
+    if start is None or not postmortem_required(state, policy):
         return []
     marks = milestones(events)
     out = []
-    wants_postmortem = not policy.postmortem_severities or state.severity in policy.postmortem_severities
-    if policy.postmortem_hours is not None and wants_postmortem:
+    if policy.postmortem_hours is not None:
         out.append(FollowUp("postmortem", Deadline(start + policy.postmortem_hours * HOUR,
                                                    marks.get("postmortem"))))
     if policy.review_days is not None:
@@ -205,9 +211,34 @@ def reopen(room, incident_id: str, reason: str = "", at: int | None = None) -> E
                             room.status_item(incident_id, policy.statuses[0].name, at)])[-1]
 
 
+_STARTS = ("started", "detected")
+_AFTER_START = ("acknowledged", "mitigated", "resolved")
+
+
+def milestone_order_error(marks: dict[str, int]) -> str | None:
+    """Why a set of milestones is impossible (an acknowledgement, mitigation or resolution
+    before the impact began or was detected, or a detection before the start), else None."""
+    from ..model.times import stamp
+
+    pairs = [(late, early) for late in _AFTER_START for early in _STARTS] + [("detected", "started")]
+    for late, early in pairs:
+        if late in marks and early in marks and marks[late] < marks[early]:
+            return (f"milestone {late} at {stamp(marks[late])[:16]} UTC cannot precede "
+                    f"{early} at {stamp(marks[early])[:16]} UTC")
+    return None
+
+
 def mark(room, incident_id: str, name: str, at: int | None = None) -> Event:
+    """Record a milestone; refused (nothing written) when it would put the milestones out of
+    order, so no metric or postmortem duration comes out negative."""
+    from ..room import RoomError
+
     key = name.strip().lower()
     if key not in MILESTONES:
-        from ..room import RoomError
         raise RoomError(f"unknown milestone {name!r} (one of: {', '.join(MILESTONES)})")
+    marks = milestones(room.events(incident_id))
+    marks[key] = room.write_clock() if at is None else at
+    problem = milestone_order_error(marks)
+    if problem:
+        raise RoomError(problem)
     return room.record(incident_id, "milestone", {"name": key}, at)

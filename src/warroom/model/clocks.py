@@ -20,6 +20,10 @@ the next event). The rules (the README's Policies section gives them with an exa
   engaged at once when the track applies again: it is "due now", at the change.
 - Status updates: the cadence of the severity, from the last update posted, the declaration
   or the last reopen. Elapsed time stops at resolution.
+- Breaches (:func:`breaches`): a deadline met after its due second, or unmet past it, and each
+  stretch in which the update clock was overdue. A breach stays one after what replaced its
+  deadline (an upgrade, a reopen) or its cadence (a downgrade); an unmet one grows until the
+  resolution.
 """
 
 # Annotations are not postponed here: typing compiles each string annotation of a
@@ -63,6 +67,16 @@ class Deadline(NamedTuple):
         return self.met_ms is None and now > self.due_ms
 
 
+class Breach(NamedTuple):
+    """A deadline missed: ``clock`` is "ack", "response" or "update"; ``met_ms`` None when
+    what would have met it never came (still late, or the clock stopped first)."""
+
+    clock: str
+    due_ms: int
+    met_ms: int | None
+    late_by_ms: int
+
+
 class LadderReset(NamedTuple):
     """When a "no progress" ladder's clock last started, and what started it."""
 
@@ -80,6 +94,9 @@ class _Walk(NamedTuple):
     ack: Deadline | None
     reopened_ms: int | None  # the last reopen
     resolved_ms: int | None  # when the current resolved status began
+    # deadlines an upgrade or a reopen replaced, as (clock, due, met, until): ``until`` is when an
+    # unmet one stopped counting (None: it counts on, to now or the resolution)
+    replaced: tuple[tuple[str, int, int | None, int | None], ...] = ()
 
 
 def is_resolved(state: IncidentState, policy: Policy) -> bool:
@@ -164,6 +181,87 @@ def elapsed_ms(state: IncidentState, policy: Policy, now: int) -> int | None:
     return max(0, (now if end is None else end) - state.declared_ms)
 
 
+def breaches(state: IncidentState, policy: Policy, now: int) -> list[Breach]:
+    """Every SLA breach as of ``now``, by due time: late or missing acknowledgements and
+    responses, and each stretch the status update was overdue (see the module's rules)."""
+    if state.declared_ms is None:
+        return []
+    walk = _walk(state, policy)
+    end = min(now, walk.resolved_ms) if is_resolved(state, policy) else now
+    found = []
+    current = [("ack", walk.ack), ("response", walk.response)]
+    for clock, due, met, until in walk.replaced + tuple((c, d.due_ms, d.met_ms, None) for c, d in current if d):
+        late = (met if met is not None else (end if until is None else until)) - due
+        if late > 0:
+            found.append(Breach(clock, due, met, late))
+    found += _updates(state, policy, now)[1]
+    return sorted(found, key=lambda b: (b.due_ms, b.clock))
+
+
+def update_compliance(state: IncidentState, policy: Policy, now: int) -> tuple[int, int]:
+    """(updates on time, updates that were due) as of ``now``: each overdue stretch is one
+    update missed or late."""
+    if state.declared_ms is None:
+        return 0, 0
+    on_time, late = _updates(state, policy, now)
+    return on_time, on_time + len(late)
+
+
+def _updates(state: IncidentState, policy: Policy, now: int) -> tuple[int, list[Breach]]:
+    """The update cadence walked through the history up to ``now``, as :func:`next_update`
+    sees it at each moment: (updates posted on time, overdue stretches)."""
+    declared = state.declared_ms
+    points: dict[int, list] = {}  # moment -> [severity/status writes, an update posted]
+    sev = status = ""
+    for order, name, value in sorted(state.field_history):
+        if order[0] <= declared:
+            sev, status = (value, status) if name == "severity" else (sev, value)
+        elif order[0] <= now:
+            points.setdefault(order[0], [[], False])[0].append((name, value))
+    for ms in state.updates:
+        if declared < ms <= now:
+            points.setdefault(ms, [[], False])[1] = True
+
+    def resolved(name: str) -> bool:
+        found = policy.find_status(name)
+        return found is not None and found.resolved
+
+    def due() -> int | None:
+        found = policy.find_severity(sev)
+        every = found.update_every_minutes if found is not None else None
+        return None if down or every is None else since + every * MINUTE
+
+    since, down, overdue_from, on_time, late = declared, resolved(status), None, 0, []
+    for at in sorted(points):
+        writes, update = points[at]
+        current = due()
+        if overdue_from is None and current is not None and current < at:
+            overdue_from = current
+        if update:
+            if overdue_from is not None:
+                late.append(Breach("update", overdue_from, at, at - overdue_from))
+                overdue_from = None
+            elif current is not None:
+                on_time += 1
+            since = at
+        was_down = down
+        for name, value in writes:
+            sev, status = (value, status) if name == "severity" else (sev, value)
+        down = resolved(status)
+        if was_down and not down:
+            since = max(since, at)
+        current = due()
+        if overdue_from is not None and (current is None or current >= at):  # resolved, or a downgrade
+            late.append(Breach("update", overdue_from, None, at - overdue_from))
+            overdue_from = None
+    current = due()
+    if overdue_from is None and current is not None and current < now:
+        overdue_from = current
+    if overdue_from is not None:
+        late.append(Breach("update", overdue_from, None, now - overdue_from))
+    return on_time, late
+
+
 def progress_entry_kinds(policy: Policy) -> frozenset[str]:
     """The timeline entry kinds (decision, action…) some "no progress" ladder counts as progress:
     those a state loaded without its entries must still be told of (``mark_entries``)."""
@@ -219,6 +317,7 @@ def _compute(state: IncidentState, policy: Policy) -> _Walk:
     steps: list[Escalation] = []
     changes: list[int] = []
     resets: dict[int, LadderReset] = {}
+    replaced: list[tuple[str, int, int | None, int | None]] = []
 
     def reach(run: _Run, at: int, due: int, cause: str = "") -> None:
         step = run.track.steps[run.next]
@@ -250,7 +349,7 @@ def _compute(state: IncidentState, policy: Policy) -> _Walk:
             by_time.setdefault(ms, [[], []])[1].append((event_id, what))
 
     is_down = resolved(status)
-    response = _Response(policy, sev, declared, sorted(state.acks))
+    response = _Response(policy, sev, declared, sorted(state.acks), replaced)
     ack_from: int | None = None  # acknowledgements from then on count; None: any
     reopened = resolved_ms = None
     if is_down:
@@ -266,11 +365,15 @@ def _compute(state: IncidentState, policy: Policy) -> _Walk:
             sev, status = (value, status) if name == "severity" else (sev, value)
         is_down = resolved(status)
         reopen = was_down and not is_down
+        down_since = resolved_ms  # before a reopen: the resolution it undoes
         if reopen:
+            if policy.acknowledge_minutes is not None:  # the acknowledgement asked for before the resolution
+                replaced.append(_replaced("ack", (reopened or declared) + policy.acknowledge_minutes * MINUTE,
+                                          state.acks, ack_from, at, down_since))
             reopened, ack_from, resolved_ms = at, at, None
         elif is_down and not was_down:
             resolved_ms = at
-        response.change(at, was_sev, sev, reopen)
+        response.change(at, was_sev, sev, reopen, down_since)
         for event_id, what in marks:
             for run in runs:
                 if run.track.clock == "progress" and run.track.counts_as_progress(what):
@@ -297,14 +400,24 @@ def _compute(state: IncidentState, policy: Policy) -> _Walk:
     if policy.acknowledge_minutes is not None:
         ack = Deadline((reopened or declared) + policy.acknowledge_minutes * MINUTE, met)
     deadline = None if response.due is None else Deadline(response.due, met)
-    return _Walk(steps, changes, resets, deadline, ack, reopened, resolved_ms)
+    return _Walk(steps, changes, resets, deadline, ack, reopened, resolved_ms, tuple(replaced))
+
+
+def _replaced(clock: str, due: int, acks: list[int], ack_from: int | None, reopen: int | None,
+              down_since: int | None) -> tuple[str, int, int | None, int | None]:
+    """A deadline replaced at a reopen (``reopen`` given) or an upgrade: met by the first
+    acknowledgement that counted for it (before the reopen); unmet, it counted until the
+    resolution the reopen undid, or on."""
+    met = next((ms for ms in sorted(acks) if (ack_from is None or ms >= ack_from)
+                and (reopen is None or ms < reopen)), None)
+    return clock, due, met, down_since if reopen is not None and met is None else None
 
 
 class _Response:
     """The response deadline through severity changes and reopens (see the module's rules)."""
 
-    def __init__(self, policy: Policy, sev: str, declared: int, acks: list[int]) -> None:
-        self.policy, self.acks, self.ack_from = policy, acks, None
+    def __init__(self, policy: Policy, sev: str, declared: int, acks: list[int], replaced: list) -> None:
+        self.policy, self.acks, self.ack_from, self.replaced = policy, acks, None, replaced
         self.anchor = declared
         self.due = self._due(sev, declared)
 
@@ -320,8 +433,11 @@ class _Response:
         """Policies list severities most severe first."""
         return next((i for i, s in enumerate(self.policy.severities) if s.id.lower() == sev.strip().lower()), None)
 
-    def change(self, at: int, was: str, sev: str, reopen: bool) -> None:
+    def change(self, at: int, was: str, sev: str, reopen: bool, down_since: int | None) -> None:
+        """``down_since``: at a reopen, the resolution it undoes."""
         if reopen:
+            if self.due is not None:  # what was asked before the resolution stays asked
+                self.replaced.append(_replaced("response", self.due, self.acks, self.ack_from, at, down_since))
             self.anchor, self.ack_from, self.due = at, at, self._due(sev, at)
             return
         old, new = self._rank(was), self._rank(sev)
@@ -330,6 +446,8 @@ class _Response:
         if any(ms <= at and (self.ack_from is None or ms >= self.ack_from) for ms in self.acks):
             return  # met already: the deadline that was met stands
         if self.due is None or old is None or new < old:  # an upgrade: from now
+            if self.due is not None and self.due < at:  # missed before the upgrade: a breach whatever follows
+                self.replaced.append(_replaced("response", self.due, self.acks, self.ack_from, None, None))
             self.anchor, self.due = at, self._due(sev, at)
         elif at <= self.due:  # a downgrade before the deadline: the lower severity's time, never less
             self.due = max(self.due, self._due(sev, self.anchor) or self.due)

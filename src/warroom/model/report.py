@@ -7,7 +7,7 @@ from typing import Any
 from . import clocks
 from .policy import Policy
 from .state import IncidentState
-from .times import duration, hhmm, iso, stamp
+from .times import duration, hhmm, humanize, iso, stamp
 
 
 def as_dict(state: IncidentState, policy: Policy, now: int) -> dict[str, Any]:
@@ -41,10 +41,23 @@ def as_dict(state: IncidentState, policy: Policy, now: int) -> dict[str, Any]:
         "ladder_reset": ({"at": iso(reset.at_ms), "by_event": reset.event_id, "kind": reset.kind}
                          if reset else None),
         "elapsed_s": elapsed // 1000 if elapsed is not None else None,
+        "breaches": [breach_dict(b) for b in clocks.breaches(state, policy, now)],
         "conflicts": [{"field": c.field, "kept": c.kept, "lost": c.lost, "lost_by": c.lost_by}
                       for c in state.conflicts],
         "events": state.event_count, "entries": state.entry_count, "as_of": iso(now),
     }
+
+
+def breach_dict(breach: clocks.Breach) -> dict[str, Any]:
+    """One breach for scripts; late by whole seconds, a part of one counting as one."""
+    return {"clock": breach.clock, "due": iso(breach.due_ms), "met_at": iso(breach.met_ms),
+            "late_by_s": -(-breach.late_by_ms // 1000)}
+
+
+def breach_text(breach: clocks.Breach) -> str:
+    """One breach in words: "ack due 10:05 UTC, met 10:07 UTC — 2m late"."""
+    met = f"met {hhmm(breach.met_ms)} UTC" if breach.met_ms is not None else "not met"
+    return f"{breach.clock} due {hhmm(breach.due_ms)} UTC, {met} — {humanize(breach.late_by_ms)} late"
 
 
 def as_text(state: IncidentState, policy: Policy, now: int) -> str:
@@ -83,6 +96,8 @@ def as_text(state: IncidentState, policy: Policy, now: int) -> str:
                 met = (f"acknowledged {hhmm(deadline.met_ms)} UTC" if deadline.met_ms is not None
                        else ("OVERDUE" if deadline.overdue(now) else f"in {duration(deadline.due_ms - now)}"))
                 lines.append(f"{label} by {hhmm(deadline.due_ms)} UTC — {met}")
+    for breach in clocks.breaches(state, policy, now):
+        lines.append(f"SLA breach: {breach_text(breach)}")
     for c in d["conflicts"]:
         lines.append(f"conflict on {c['field']}: kept {c['kept']!r}, {c['lost_by']} wrote {c['lost']!r} concurrently")
     lines.append(f"events: {state.event_count} ({state.entry_count} timeline entries)")

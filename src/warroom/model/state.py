@@ -53,6 +53,7 @@ class IncidentState:
     acknowledged_by: str = ""
     acks: list[int] = field(default_factory=list)  # every acknowledgement: a reopen asks for a new one
     last_update_ms: int | None = None
+    updates: list[int] = field(default_factory=list)  # every posted update: the cadence's breaches walk them
     fields: dict[str, Value] = field(default_factory=dict)
     tasks: dict[tuple[str, str], Value] = field(default_factory=dict)
     status_changes: list[tuple[int, str]] = field(default_factory=list)
@@ -179,6 +180,7 @@ class IncidentState:
                 if self.acknowledged_ms is None or event.occurred_ms < self.acknowledged_ms:
                     self.acknowledged_ms, self.acknowledged_by = event.occurred_ms, event.author
             case "update_posted":
+                self.updates.append(event.occurred_ms)
                 if self.last_update_ms is None or event.occurred_ms > self.last_update_ms:
                     self.last_update_ms = event.occurred_ms
         return True

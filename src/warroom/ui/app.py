@@ -380,15 +380,17 @@ class WarroomApp(App):
         self.push_screen(DeclareScreen(self.room.policy), declared)
 
     def action_severity(self) -> None:
-        from .screens.dialogs import PickScreen
+        from .screens.dialogs import PickScreen, severity_lines
 
         if not self._need_incident():
             return
         state = self.state
         policy = self.room.policy_for(state)
-        options = [(s.id, f"{s.id} {s.name} — response {s.response_text}, updates "
-                    f"{'every %d min' % s.update_every_minutes if s.update_every_minutes else 'as needed'}")
-                   for s in policy.severities]
+        def label(s) -> str:
+            updates = f"every {s.update_every_minutes} min" if s.update_every_minutes else "as needed"
+            head = f"{s.id} {s.name} — response {s.response_text}, updates {updates}"
+            return "\n  ".join([head, *severity_lines(policy, s.id, brief=True)])
+        options = [(s.id, label(s)) for s in policy.severities]
         self.push_screen(PickScreen("Severity", options, state.severity),
                          lambda sev: sev and self._do(self.room.set_severity, self.incident_id, sev))
 

@@ -17,6 +17,22 @@ from textual.widgets.option_list import Option
 from ...model.policy import Policy
 from ..keys import ACTIONS, key_label
 from ..widgets.entry_line import SafeInput
+from ..widgets.panels import notify_lines
+
+
+def severity_lines(policy: Policy, severity: str, brief: bool = False) -> list[str]:
+    """What a severity means in practice: its examples, response and update times, and who is
+    notified, with the escalation matrix where the two differ (``brief``: a list of options,
+    which already shows the times; the matrix only named)."""
+    sev = policy.find_severity(severity)
+    if sev is None:
+        return []
+    updates = f"every {sev.update_every_minutes} min" if sev.update_every_minutes else "as needed"
+    lines = [f"e.g. {', '.join(sev.examples)}"] if sev.examples else []
+    notify = notify_lines(policy, sev.id)
+    if brief:
+        return lines + notify[:1] + (["the clock follows the escalation matrix"] if len(notify) > 1 else [])
+    return lines + [f"response {sev.response_text} · updates {updates}", *notify]
 
 
 class _Modal(ModalScreen):
@@ -143,13 +159,20 @@ class DeclareScreen(_Modal):
             yield Select([(Text(f"{s.id} {s.name} — {s.definition}"), s.id) for s in self.policy.severities],
                          value=self.policy.severities[1].id if len(self.policy.severities) > 1
                          else self.policy.severities[0].id, allow_blank=False, id="severity")
+            yield Static("", id="severity-info", classes="dialog-hint")
             yield SafeInput(placeholder="Service (optional)", id="service")
             yield SafeInput(placeholder="Impact: who is affected and how (optional)", id="impact")
             yield Static("Enter to declare · Esc to cancel", classes="dialog-hint")
             yield Static("", id="error", classes="dialog-error")
 
     def on_mount(self) -> None:
+        self._severity_changed()
         self.query_one("#title", Input).focus()
+
+    @on(Select.Changed, "#severity")
+    def _severity_changed(self) -> None:
+        severity = str(self.query_one("#severity", Select).value)
+        self.query_one("#severity-info", Static).update(Text("\n".join(severity_lines(self.policy, severity))))
 
     @on(Input.Submitted)
     def _submit(self) -> None:
@@ -178,6 +201,7 @@ class AssignScreen(_Modal):
             yield Label("Assign or hand over a role", classes="dialog-title")
             yield Select([(Text(f"{r.id} — {r.name} ({self.holders.get(r.id, 'unassigned')})"), r.id)
                           for r in self.policy.roles], value=self.role, allow_blank=False, id="role")
+            yield Static("", id="role-info", classes="dialog-hint")
             yield SafeInput(placeholder="Person", id="person")
             yield SafeInput(placeholder="Hand-over briefing (recorded in the timeline)", id="briefing")
             yield Static("Enter to assign · Esc to cancel", classes="dialog-hint")
@@ -191,6 +215,10 @@ class AssignScreen(_Modal):
     def _role_changed(self) -> None:
         role = str(self.query_one("#role", Select).value)
         self.query_one("#briefing", Input).display = bool(self.holders.get(role))
+        found = self.policy.find_role(role)
+        info = [f"who: {found.who}" if found and found.who else "",
+                found.responsibility if found else ""]
+        self.query_one("#role-info", Static).update(Text("\n".join(filter(None, info))))
 
     @on(Input.Submitted)
     def _submit(self) -> None:

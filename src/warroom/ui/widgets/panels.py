@@ -212,6 +212,8 @@ def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> 
     else:
         last = engaged[-1].notify if engaged and not resolved else ""
         esc, esc_detail = "--:--", f"all steps reached · {last}" if last else ""
+    if not resolved:
+        esc_detail = "\n".join(filter(None, [esc_detail, *_escalation_notes(state, policy)]))
 
     # Response (by severity) and acknowledgement (where the policy has a deadline) are two clocks,
     # both met by the acknowledgement: a line each, a late one saying how late.
@@ -222,7 +224,48 @@ def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> 
             continue
         late = late or deadline.overdue(now)
         lines.append(_deadline_line(what, deadline, now))
+    # Breaches are facts that outlive their clocks (a met deadline, a later update, the resolution):
+    # one compact line, the first few by due time.
+    if breaches := clocks.breaches(state, policy, now):
+        parts = [f"{b.clock} {humanize(b.late_by_ms)} late" for b in breaches[:3]]
+        more = f", +{len(breaches) - 3} more" if len(breaches) > 3 else ""
+        lines.append(f"{len(breaches)} SLA breach{'es' if len(breaches) != 1 else ''}: {', '.join(parts)}{more}")
     return ClockFace(digits, detail, esc, esc_detail, "\n".join(lines), bool(update and update.overdue(now)), late)
+
+
+def _escalation_notes(state: IncidentState, policy: Policy) -> list[str]:
+    """Where a "no progress" ladder applies, when its clock last reset and why."""
+    notes = []
+    reset = clocks.ladder_reset(state, policy)
+    if reset is not None:
+        why = "declared" if reset.kind == "declared" else reset.kind.replace(":", " ")
+        notes.append(f"no-progress clock since {hhmm(reset.at_ms)} UTC ({why})")
+    return notes
+
+
+def _mentions(item: str, step: str) -> bool:
+    """Whether a notification-list item and a matrix step name the same people: every word of
+    one appears in the other ("VP" in "+ VP Engineering")."""
+    a = set(item.lower().replace("+", " ").split())
+    b = set(step.lower().replace("+", " ").replace(":", " ").split())
+    return bool(a) and bool(b) and (a <= b or b <= a)
+
+
+def notify_lines(policy: Policy, severity: str) -> list[str]:
+    """The severity's notification list, and when the escalation matrix names other people,
+    the matrix too and which of them the clock follows."""
+    sev = policy.find_severity(severity)
+    notify = list(sev.notify) if sev is not None else []
+    steps = [step.notify.lstrip("+ ").strip() for track in policy.tracks_for(severity)
+             if track.clock == "declared" for step in track.steps]
+    if not notify:
+        return []
+    line = f"notify ({severity}): {', '.join(notify)}"
+    agree = all(any(_mentions(n, s) for s in steps) for n in notify) and \
+        all(any(_mentions(n, s) for n in notify) for s in steps)
+    if not steps or agree:
+        return [line]
+    return [line, f"matrix: {', '.join(steps)} — the clock follows the matrix"]
 
 
 def _deadline_line(what: str, deadline: clocks.Deadline, now: int) -> str:
