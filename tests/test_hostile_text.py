@@ -209,3 +209,12 @@ def test_a_hostile_name_paints_on_one_row_without_bidi(tmp_path):
     term.type("\x11")
     assert term.exit_status() == 0
     assert "\u202e".encode() not in term.seen and "\x9b".encode() not in term.seen
+
+
+def test_a_short_plain_name_skips_the_patterns_and_a_token_shaped_one_does_not():
+    from warroom.model import safe_text
+
+    safe_text._secrets.cache_clear()
+    assert safe_text.clean_name("bob.smith") == "bob.smith"
+    assert safe_text._secrets.cache_info().currsize == 0  # nothing compiled for a plain name
+    assert safe_text.clean_name("AKCabcdefghij") == "***"  # 13 characters: a token shape

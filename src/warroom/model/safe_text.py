@@ -161,8 +161,15 @@ def clean_name(text: str) -> str:
     every line break, tab and run of spaces made one space, and no space at either end.
 
     Masked before the lines are joined (a private key's lines) and after (a value that
-    followed its name on the next line)."""
+    followed its name on the next line). A short plain name ("alice", "bob.smith") can hold
+    no credential — every pattern needs a separator or a token of 13 characters or more —
+    so it skips the patterns: the console names its user before the first frame, and they cost 4 ms to compile."""
+    if _PLAIN_NAME.fullmatch(text):
+        return text
     return redact(" ".join(_CONTROL.sub("", " ".join(redact(text).split())).split()))
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,12}")  # the shortest token shape (AKC…) is 13
 
 
 @cache
