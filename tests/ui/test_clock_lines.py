@@ -46,3 +46,14 @@ def test_cygni_has_no_acknowledgement_clock_of_its_own(make_room, clock):
     state = room.declare("Checkout down", "SEV1")
     face = clock_face(room.state(state.id), room.policy_for(state), clock())
     assert face.response_detail == "respond by 14:05 UTC — in 05:00 (K to ack)"
+
+
+def test_at_declaration_the_escalation_panel_names_who_the_playbook_says_to_notify(make_room, clock):
+    room = make_room("ic", policy="cygni")  # SEV1 notifies on-call, EM, VP and customers; the matrix adds a CTO
+    state = room.declare("Checkout down", "SEV1")
+    policy = room.policy_for(state)
+    detail = clock_face(room.state(state.id), policy, clock()).escalation_detail
+    sev = policy.severity("SEV1")
+    assert f"notify (SEV1): {', '.join(sev.notify)} · the clock follows the matrix" in detail.split("\n")
+    clock.advance(minutes=5)  # the second step engaged: the panel is back to the clock alone
+    assert "notify" not in clock_face(room.state(state.id), policy, clock()).escalation_detail

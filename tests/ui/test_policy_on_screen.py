@@ -28,16 +28,16 @@ def test_the_ladder_shows_when_its_clock_last_reset_and_why(make_room, clock):
     def detail() -> list[str]:
         return clock_face(room.state(state.id), policy, clock()).escalation_detail.split("\n")
 
-    assert detail()[-1] == "no-progress clock since 14:00 UTC (declared)"
+    assert "no-progress clock since 14:00 UTC (declared)" in detail()
     clock.advance(minutes=10)
     room.note(state.id, "error rate 31%", kind="observation")  # not progress in playbook 000
-    assert detail()[-1] == "no-progress clock since 14:00 UTC (declared)"
+    assert "no-progress clock since 14:00 UTC (declared)" in detail()
     clock.advance(minutes=4, seconds=59)
     room.note(state.id, "roll back deploy 4711", kind="action")  # 14:14:59, a second before L2
-    assert detail()[-1] == "no-progress clock since 14:14 UTC (action)"
+    assert "no-progress clock since 14:14 UTC (action)" in detail()
     clock.advance(minutes=2)
     room.set_status(state.id, "Identified")
-    assert detail()[-1] == "no-progress clock since 14:16 UTC (status)"
+    assert "no-progress clock since 14:16 UTC (status)" in detail()
     room.set_status(state.id, "Resolved")
     assert not any("no-progress" in line for line in detail())
 

@@ -213,7 +213,10 @@ def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> 
         last = engaged[-1].notify if engaged and not resolved else ""
         esc, esc_detail = "--:--", f"all steps reached · {last}" if last else ""
     if not resolved:
-        esc_detail = "\n".join(filter(None, [esc_detail, *_escalation_notes(state, policy)]))
+        notes = _escalation_notes(state, policy)
+        if len(engaged) <= 1:  # at declaration: who the playbook says to tell, beside the matrix
+            notes += _notify_note(policy, state.severity)
+        esc_detail = "\n".join(filter(None, [esc_detail, *notes]))
 
     # Response (by severity) and acknowledgement (where the policy has a deadline) are two clocks,
     # both met by the acknowledgement: a line each, a late one saying how late.
@@ -241,6 +244,15 @@ def _escalation_notes(state: IncidentState, policy: Policy) -> list[str]:
         why = "declared" if reset.kind == "declared" else reset.kind.replace(":", " ")
         notes.append(f"no-progress clock since {hhmm(reset.at_ms)} UTC ({why})")
     return notes
+
+
+def _notify_note(policy: Policy, severity: str) -> list[str]:
+    """The severity's notification list in one line, saying the clock follows the matrix
+    where the two name different people (the full matrix is in the declare dialog)."""
+    lines = notify_lines(policy, severity)
+    if not lines:
+        return []
+    return [lines[0] + (" · the clock follows the matrix" if len(lines) > 1 else "")]
 
 
 def _mentions(item: str, step: str) -> bool:
