@@ -64,15 +64,22 @@ async def test_severity_status_ack_and_update_posted(room, clock):
         await pilot.press("up", "enter")  # SEV2 is highlighted: up is SEV1
         await pilot.pause()
         assert room.state(state.id).severity == "SEV1"
-        await pilot.press("t", "down", "enter")
+        # after each dialog the keys are the entry line's again: Esc leaves it for the commands
+        await pilot.press("escape", "t", "down", "enter")
         await pilot.pause()
         assert room.state(state.id).status == "Identified"
         assert "phase: Investigation & mitigation" in header_text(app)
-        await pilot.press("K")
+        await pilot.press("escape", "K")
+        await pilot.pause()
+        assert room.state(state.id).acknowledged_ms is None  # asked first
+        await pilot.press("enter")
         await pilot.pause()
         assert room.state(state.id).acknowledged_ms == clock()
         clock.advance(minutes=20)
-        await pilot.press("u")
+        await pilot.press("escape", "u")
+        await pilot.pause()
+        assert room.state(state.id).last_update_ms != clock()
+        await pilot.press("enter")
         await pilot.pause()
         assert room.state(state.id).last_update_ms == clock()
         labels = [row[LABEL] for row in timeline(app).visible_rows()]
@@ -88,7 +95,7 @@ async def test_assign_and_hand_over_with_a_briefing(room, clock):
         await pilot.press("enter")
         await pilot.pause()
         assert room.state(state.id).roles == {"IC": "alice"}
-        await pilot.press("a")
+        await pilot.press("escape", "a")
         assert app.screen.query_one("#briefing", Input).display  # IC has a holder: hand-over
         await type_text(pilot, "bob")
         app.screen.query_one("#briefing", Input).value = "db is the suspect; rollback ready"
@@ -140,7 +147,7 @@ async def test_quick_entry_kinds_backdating_and_literal_markup(room, clock):
         # declaration, before the 14:09 hypothesis) and is marked as backdated
         assert rows[1][SUMMARY] == "alert fired"
         line = "".join(seg.text for seg in timeline(app).render_line(1))
-        assert line.startswith("2026-11-22 14:02:00 ↶ OBSERVATION alice")
+        assert line.startswith("14:02:00 ↶ OBS   alice")  # the date is in the border
         screen_text = "".join(
             "".join(seg.text for seg in timeline(app).render_line(y)) for y in range(len(rows)))
         assert "[@click=app.quit]api[/]" in screen_text
@@ -213,6 +220,9 @@ async def test_clocks_count_down_and_turn_overdue_with_a_bell(room, clock):
         app.tick()
         assert len(bells) == 3  # rings once
         await pilot.press("u")
+        await pilot.pause()
+        assert panel.has_class("-update-overdue")  # nothing recorded before the confirmation
+        await pilot.press("enter")
         await pilot.pause()
         assert not panel.has_class("-update-overdue")
         assert panel.face.update == "15:00"
@@ -313,6 +323,8 @@ async def test_comms_and_follow_up_screens_open_from_their_keys(room, clock):
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, screen), key
+            assert app.query_one("#entry").has_focus, key  # back in the entry line
+            await pilot.press("escape")  # and out of it, to the commands
 
 
 async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timeline(room, clock):

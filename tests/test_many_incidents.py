@@ -222,7 +222,7 @@ async def test_the_switcher_lists_open_incidents_first_lazily_and_filters(room, 
         await pilot.pause()
         assert app.incident_id == "many-00042"
         assert "service 42 degraded" in str(app.query_one(IncidentHeader).render())
-        await pilot.press("x")
+        await pilot.press("escape", "x")  # back in the entry line after the dialog: Esc leaves it
         await pilot.pause()
         await type_text(pilot, "zz")
         await pilot.pause()

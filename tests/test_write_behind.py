@@ -50,7 +50,7 @@ async def test_an_entry_shows_at_once_marked_until_its_commit_lands(room, clock)
             await pilot.press("enter")
             await pilot.pause()
             # on screen, marked as not yet on disk; the entry line is free for the next one
-            assert drawn(view, 1).endswith("… OBSERVATION alice                  db pool exhausted")
+            assert drawn(view, 1).endswith("… OBS   alice             db pool exhausted")
             assert app.query_one("#entry", Input).value == ""
             assert "2 entries" in str(app.query_one(StatusBar).render())
             assert stored(room, "db pool exhausted") == 0
@@ -62,7 +62,7 @@ async def test_an_entry_shows_at_once_marked_until_its_commit_lands(room, clock)
             await pilot.press("enter")
             await pilot.pause()
             assert time.monotonic() - started < 1.0  # waiting, it would sit out the 5 s busy timeout
-            assert drawn(view, 2).endswith("… HYPOTHESIS  alice                  connection leak")
+            assert drawn(view, 2).endswith("… HYPO  alice             connection leak")
         finally:
             other.execute("COMMIT")
             other.close()

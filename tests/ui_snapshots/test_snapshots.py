@@ -111,7 +111,7 @@ def after(*keys: str):
     return run
 
 
-@pytest.mark.parametrize("size", [SIZE, (120, 40), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40), SIZE, (200, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_main_screen(snap_compare, war_room, clock, size):
     assert snap_compare(console_app(war_room, clock=clock), terminal_size=size, run_before=after())
 

@@ -8,6 +8,7 @@ the store, diagnostics — runs in workers, never here.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import itertools
 import threading
@@ -15,11 +16,12 @@ import time
 from typing import Callable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Input
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, TextArea
 
 from ..config import config_dir, data_dir
 from ..errors import WarroomError
@@ -39,6 +41,10 @@ from .widgets.timeline import TimelineView
 
 TYPED_ONTO_S = 1.0  # keys this soon after an entry comes back were meant for the next one
 SYNC_GOODBYE_S = 1.0  # per sync thread, at quit
+# The commands that open a dialog: typed as the first letter of a sentence, theirs is dropped.
+DIALOG_ACTIONS = frozenset({"declare", "severity", "status", "assign", "checklist", "comms", "update_posted",
+                            "acknowledge", "switch", "rollback", "resolve", "reopen", "action_items",
+                            "postmortem", "diagnostic", "help"})
 KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
 
 
@@ -90,7 +96,24 @@ class Unsaved(str):
 
 
 class ConsoleScreen(Screen):
-    """The console's screen: one grid (styles/warroom.tcss), apart from the dialogs' screens."""
+    """The console's screen: one grid (styles/warroom.tcss), apart from the dialogs' screens.
+    Under 120 columns or 36 rows it is one column, with the clocks and roster compact."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+
+    _covered = False  # a dialog has been over the screen
+
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
+    def on_screen_resume(self) -> None:
+        # Back from any dialog, keys land in the entry line again: the scribe types on
+        # without looking, and prose must never fall through to the one-letter commands.
+        # (Not as the console starts, and not while it closes and its widgets go.)
+        if (self._covered and self.app.is_running and self.app.incident_id is not None
+                and self.query("#timeline") and self.query("#entry")):
+            self.query_one(QuickEntry).focus()
 
 
 class WarroomApp(App):
@@ -124,10 +147,74 @@ class WarroomApp(App):
         self._given_back_at = 0.0
 
         self._typed = itertools.count()
+        # A printable key typed while no text field had the focus, and the screens then open:
+        # if a dialog opened on it and the very next key is printable too, the two were prose.
+        self._armed: tuple[int, str] | None = None
+        self._prose = False  # keys go to the entry line until the next non-printable one
+        self._drop_dialog = False
         self._drafts: list[tuple[Event, Unsaved]] = []  # typed, shown, not yet handed to the writer
 
     def on_load(self) -> None:
         self._collector.pause()  # back on once the first frame is painted (tuning.py)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self._typed_prose(event):
+            return
+        await super().on_event(event)
+
+    def _typed_prose(self, event: events.Key) -> bool:
+        """Keep prose typed away from the entry line out of the commands.
+
+        A one-letter command followed at once by another printable key was the start of a
+        sentence ("upstream ok"): the dialog it opened closes unanswered and both keys go to
+        the entry line, with the rest of the sentence after them. A printable key that no
+        binding takes goes there too. Decided here, as each key arrives, so keys typed
+        faster than a dialog closes still land in order; when they come faster than the
+        dialog opens, it is not opened at all (``push_screen``)."""
+        armed, self._armed = self._armed, None
+        if not event.is_printable or not event.character:
+            self._prose = self._drop_dialog = False
+            return False
+        if isinstance(self.focused, (Input, TextArea)):
+            self._prose = False
+            return False
+        if self._prose:
+            self._to_entry(event.character)
+            return True
+        depth = len(self.screen_stack)
+        if armed is not None and depth > armed[0] and event.key not in self.active_bindings:
+            # (a key the dialog binds, like y in a y/n question, is its answer)
+            self.screen.dismiss(None)  # unanswered: nothing is recorded
+            self._to_entry(armed[2] + event.character)
+            return True
+        if armed is not None and depth == armed[0] == 1 and armed[1] in self._dialog_keys():
+            self._drop_dialog = True  # its command has not run yet: the dialog it opens is dropped
+            self._to_entry(armed[2] + event.character)
+            return True
+        if depth == 1 and event.key not in self.active_bindings:
+            self._to_entry(event.character)
+            return True
+        self._armed = (depth, event.key, event.character)
+        return False
+
+    def _dialog_keys(self) -> set[str]:
+        return {self.key_for(action_id) for action_id in DIALOG_ACTIONS}
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss=False, **kwargs):
+        if self._drop_dialog and isinstance(screen, ModalScreen):
+            self._drop_dialog = False  # unanswered, as if Esc: nothing is recorded
+            if wait_for_dismiss:
+                future = asyncio.get_running_loop().create_future()
+                future.set_result(None)
+                return future
+            return AwaitComplete.nothing()
+        return super().push_screen(screen, callback, wait_for_dismiss, **kwargs)
+
+    def _to_entry(self, text: str) -> None:
+        self._prose = True
+        entry = self.query_one(QuickEntry)
+        entry.insert_text_at_cursor(text)
+        entry.focus()
 
     # -- layout --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -145,8 +232,7 @@ class WarroomApp(App):
         yield ClocksPanel(id="clocks")
         yield Roster(id="roster")
         yield FollowUpPanel(id="followup")
-        yield QuickEntry(self._add_entry, id="entry",
-                         placeholder="i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds")
+        yield QuickEntry(self._add_entry, id="entry")
         yield StatusBar(id="status")  # the filter box takes its place while open
         yield KeyBar(id="keys")
 
@@ -391,7 +477,8 @@ class WarroomApp(App):
             head = f"{s.id} {s.name} — response {s.response_text}, updates {updates}"
             return "\n  ".join([head, *severity_lines(policy, s.id, brief=True)])
         options = [(s.id, label(s)) for s in policy.severities]
-        self.push_screen(PickScreen("Severity", options, state.severity),
+        self.push_screen(PickScreen("Severity", options, state.severity,
+                                    f"Enter records the severity for everyone in {state.id} · Esc to cancel"),
                          lambda sev: sev and self._do(self.room.set_severity, self.incident_id, sev))
 
     def action_status(self) -> None:
@@ -408,7 +495,9 @@ class WarroomApp(App):
                 self.action_resolve()  # resolution goes through its checklist
             elif status:
                 self._do(self.room.set_status, self.incident_id, status)
-        self.push_screen(PickScreen("Status", options, state.status), picked)
+        self.push_screen(PickScreen("Status", options, state.status,
+                                    f"Enter records the status for everyone in {state.id} (Resolved goes"
+                                    " through the resolution checklist) · Esc to cancel"), picked)
 
     def action_assign(self) -> None:
         from .screens.dialogs import AssignScreen
@@ -420,7 +509,7 @@ class WarroomApp(App):
         def assigned(answer: dict | None) -> None:
             if answer:
                 self._do(self.room.assign, self.incident_id, answer["role"], answer["person"], answer["briefing"])
-        self.push_screen(AssignScreen(self.room.policy_for(state), state.roles), assigned)
+        self.push_screen(AssignScreen(self.room.policy_for(state), state.roles, incident_id=state.id), assigned)
 
     def action_checklist(self) -> None:
         from .screens.dialogs import ChecklistScreen, PickScreen
@@ -443,12 +532,44 @@ class WarroomApp(App):
         self.push_screen(PickScreen("Checklist of which role?", options), picked)
 
     def action_update_posted(self) -> None:
+        """Record that an update went out: where and what, asked first (prefilled)."""
+        from .screens.dialogs import RecordScreen
+
         if not self._need_incident():
             return
-        if self._do(self.room.update_posted, self.incident_id):
-            update = clocks.next_update(self.state, self.room.policy_for(self.state))
-            nxt = f"next due {hhmm(update.due_ms)} UTC" if update else "no cadence"
-            self.notify(f"Status update recorded; {nxt}.", title="Update sent")
+        incident = self.incident_id
+        channel, text = self._last_update_draft(incident)
+
+        def describe(values: dict[str, str]) -> str:
+            where = values["channel"] or "no channel"
+            return (f"Record for everyone in {incident}: status update posted to {where}"
+                    " — the update clock restarts")
+
+        def answered(values: dict | None) -> None:
+            if values is not None and self._do(self.room.update_posted, incident, values["text"],
+                                               values["channel"]):
+                state = self.room.state(incident, wait=False)
+                update = clocks.next_update(state, self.room.policy_for(state))
+                nxt = f"next due {hhmm(update.due_ms)} UTC" if update else "no cadence"
+                self.notify(f"Status update recorded; {nxt}.", title="Update sent")
+        self.push_screen(RecordScreen("Status update posted", describe,
+                                      [("channel", "Channel", channel), ("text", "Text", text)]), answered)
+
+    def _last_update_draft(self, incident_id: str) -> tuple[str, str]:
+        """The channel of the last update recorded (else Slack, the comms pane's first
+        target) and the update template as the comms pane (m) drafts it from live state."""
+        from ..comms import templates
+
+        posted = [e for e in self.room.events(incident_id, with_entries=False) if e.kind == "update_posted"]
+        channel = next((e.payload.get("channel") for e in reversed(posted) if e.payload.get("channel")), "slack")
+        state = self.room.state(incident_id, wait=False)
+        names = templates.names(self.room.policy_for(state).name)
+        name = "update" if "update" in names else (names[0] if names else "")
+        try:
+            text = templates.render_for(self.room, incident_id, name).strip() if name else ""
+        except templates.TemplateError:
+            text = ""
+        return channel, text
 
     def action_comms(self) -> None:
         if self._need_incident():
@@ -462,13 +583,18 @@ class WarroomApp(App):
 
     def action_reopen(self) -> None:
         from ..followup import resolution
-        from .screens.dialogs import PromptScreen
+        from .screens.dialogs import RecordScreen
 
         if not self._need_incident():
             return
         incident = self.incident_id
-        self.push_screen(PromptScreen("Re-open: what recurred?", "symptoms seen again"),
-                         lambda reason: reason is not None and self._do(resolution.reopen, self.room, incident, reason))
+
+        def describe(values: dict[str, str]) -> str:
+            why = f": {values['reason']}" if values["reason"] else ""
+            return f"Record for everyone in {incident}: re-opened, its clocks start again{why}"
+        self.push_screen(RecordScreen("Re-open", describe, [("reason", "What recurred?", "")]),
+                         lambda answer: answer is not None
+                         and self._do(resolution.reopen, self.room, incident, answer["reason"]))
 
     def action_rollback(self) -> None:
         if self._need_incident():
@@ -544,8 +670,15 @@ class WarroomApp(App):
         self.query_one(TimelineView).focus()
 
     def action_acknowledge(self) -> None:
-        if self._need_incident():
-            self._do(self.room.acknowledge, self.incident_id)
+        from .screens.dialogs import RecordScreen
+
+        if not self._need_incident():
+            return
+        incident, user = self.incident_id, self.room.user
+        self.push_screen(RecordScreen(
+            "Acknowledge", lambda _: f"Record for everyone in {incident}: acknowledged by {user}"
+                                     " — meets the response deadline"),
+            lambda answer: answer is not None and self._do(self.room.acknowledge, incident))
 
     def action_switch(self) -> None:
         """Pick an incident: the open ones first, then the rest, newest first; listed a page

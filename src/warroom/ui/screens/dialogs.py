@@ -45,14 +45,17 @@ class _Modal(ModalScreen):
 class PickScreen(_Modal):
     """Pick one of a short list (severity, status, role); incidents use :class:`FilterPickScreen`."""
 
-    def __init__(self, title: str, options: list[tuple[str, str]], current: str | None = None) -> None:
+    def __init__(self, title: str, options: list[tuple[str, str]], current: str | None = None,
+                 hint: str = "") -> None:
         super().__init__()
-        self.title_text, self.options, self.current = title, options, current
+        self.title_text, self.options, self.current, self.hint = title, options, current, hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield OptionList(*[Option(Text(label), id=value) for value, label in self.options], id="pick")
+            if self.hint:  # what Enter does, when it changes the incident for the room
+                yield Static(Text(self.hint), id="pick-hint", classes="dialog-hint")
 
     def on_mount(self) -> None:
         pick = self.query_one(OptionList)
@@ -192,9 +195,11 @@ class DeclareScreen(_Modal):
 class AssignScreen(_Modal):
     """Assign a role; when it already has a holder this is a hand-over and asks for a briefing."""
 
-    def __init__(self, policy: Policy, holders: dict[str, str], role: str | None = None) -> None:
+    def __init__(self, policy: Policy, holders: dict[str, str], role: str | None = None,
+                 incident_id: str = "") -> None:
         super().__init__()
         self.policy, self.holders, self.role = policy, holders, role or policy.roles[0].id
+        self.incident_id = incident_id
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -204,7 +209,9 @@ class AssignScreen(_Modal):
             yield Static("", id="role-info", classes="dialog-hint")
             yield SafeInput(placeholder="Person", id="person")
             yield SafeInput(placeholder="Hand-over briefing (recorded in the timeline)", id="briefing")
-            yield Static("Enter to assign · Esc to cancel", classes="dialog-hint")
+            room = f" for everyone in {self.incident_id}" if self.incident_id else ""
+            yield Static(f"Enter records the assignment (a hand-over if the role is held){room}"
+                         " · Esc to cancel", classes="dialog-hint")
             yield Static("", id="error", classes="dialog-error")
 
     def on_mount(self) -> None:
@@ -286,6 +293,58 @@ class PromptScreen(_Modal):
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
+
+
+class _Statement(Static, can_focus=True):
+    """What a record dialog will do, focused first: keys typed at it are not taken as input."""
+
+
+class RecordScreen(_Modal):
+    """The deliberate second step of a change the whole room sees.
+
+    It says what will be recorded and for whom; Enter records, Esc cancels. Its fields (a
+    channel and a text, a reason) come prefilled and are reached with Tab; the statement has
+    the focus first, so prose typed on by accident is not taken as an answer (the app hands
+    it back to the entry line). ``describe(values)`` gives the statement for the fields as
+    they stand; the answer is their values."""
+
+    BINDINGS = [Binding("enter", "confirm", "Record", priority=True)]
+
+    def __init__(self, title: str, describe: Callable[[dict[str, str]], str],
+                 fields: list[tuple[str, str, str]] = (), required: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.title_text, self.describe, self.fields, self.required = title, describe, list(fields), required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield _Statement("", id="statement")
+            for field_id, label, value in self.fields:
+                yield Label(label)
+                yield SafeInput(value, id=field_id)
+            tab = " · Tab to edit" if self.fields else ""
+            yield Static(f"Enter to confirm · Esc to cancel{tab}", classes="dialog-hint")
+            yield Static("", id="error", classes="dialog-error")
+
+    def on_mount(self) -> None:
+        self._describe()
+        self.query_one(_Statement).focus()
+
+    def values(self) -> dict[str, str]:
+        return {field_id: self.query_one(f"#{field_id}", Input).value.strip() for field_id, _, _ in self.fields}
+
+    @on(Input.Changed)
+    def _describe(self) -> None:
+        self.query_one(_Statement).update(Text(self.describe(self.values())))
+
+    def action_confirm(self) -> None:
+        values = self.values()
+        missing = [field_id for field_id in self.required if not values[field_id]]
+        if missing:
+            self.query_one("#error", Static).update(f"{missing[0]} is needed.")
+            self.query_one(f"#{missing[0]}", Input).focus()
+            return
+        self.dismiss(values)
 
 
 class ConfirmScreen(_Modal):

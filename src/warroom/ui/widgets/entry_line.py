@@ -27,7 +27,14 @@ class SafeInput(Input):
         return safe_line(value)
 
 
+HINT_AWAY = "i to write · [-5m|14:02] [d:|a:|h:|o:] text · Enter adds"
+HINT_WRITING = "writing: [-5m|14:02] [d:|a:|h:|o:] text · Enter adds · Esc to the timeline"
+
+
 class QuickEntry(SafeInput):
+    """The entry line. Its hint says whether keys land in it: "i to write" only while they
+    do not, so the hint is never typed in as a prefix (``io: …``)."""
+
     BINDINGS = [
         Binding("tab", "cycle_kind", "Kind", priority=True, tooltip="Cycle the default entry kind"),
         Binding("escape", "leave", "Back", tooltip="Leave the entry line"),
@@ -42,9 +49,17 @@ class QuickEntry(SafeInput):
     cursor_blink = reactive(False, init=False)
 
     def __init__(self, on_submit, **kwargs) -> None:
-        super().__init__(**kwargs)
+        # Nothing selected on focus: keys handed over from elsewhere (prose typed at the
+        # timeline) must add to the line, not replace what is in it.
+        super().__init__(placeholder=HINT_AWAY, select_on_focus=False, **kwargs)
         self._on_submit = on_submit
         self.border_title = self.kind.upper()
+
+    def on_focus(self) -> None:
+        self.placeholder = HINT_WRITING
+
+    def on_blur(self) -> None:
+        self.placeholder = HINT_AWAY
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

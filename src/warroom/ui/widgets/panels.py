@@ -24,6 +24,13 @@ from ...sync.status import SyncStatus
 SEVERITY_CLASSES = ("sev1", "sev2", "sev3", "sev4")
 
 
+def compact(widget: Widget) -> bool:
+    """Whether the console is laid out in one column (a narrow or short terminal), where the
+    panels on the right take a line or two each instead of a column."""
+    screen = widget.screen if widget.is_attached else None
+    return screen is not None and (screen.has_class("-narrow") or screen.has_class("-short"))
+
+
 class TextLines(Widget):
     """Lines of Rich text painted straight to strips, repainting only the cells that change.
 
@@ -323,12 +330,33 @@ class ClocksPanel(TextLines):
                                  for name in ("title", "detail", "alert"))
         title, detail, alert = self._styles
         update = alert if face.update_overdue else Style()
+        if compact(self):
+            return self._compact(width, title, detail, alert, update)
         lines = [Text("NEXT STATUS UPDATE", title + update), *self._part(face.update, update, None),
                  *self._part(face.update_detail, detail + update, width), Text(),
                  Text("NEXT ESCALATION", title), *self._part(face.escalation, Style(), None),
                  *self._part(face.escalation_detail, detail, width), Text()]
         if face.response_detail:
             lines += self._part(face.response_detail, alert if face.response_overdue else detail, width)
+        return lines
+
+    def _compact(self, width: int, title: Style, detail: Style, alert: Style, update: Style) -> list[Text]:
+        """One line for both clocks where it fits, else one each; an overdue response as a
+        third. The details are cut before the digits."""
+        face = self.face
+        first = lambda text: text.split("\n", 1)[0]  # noqa: E731
+        parts = [Text.assemble(("UPDATE ", title + update), (face.update, Style(bold=True) + update),
+                               (f" {first(face.update_detail)}", detail + update)),
+                 Text.assemble(("ESC ", title), (face.escalation, Style(bold=True)),
+                               (f" {first(face.escalation_detail)}", detail))]
+        joined = Text(" · ").join(parts)
+        lines = [joined] if width <= 0 or joined.cell_len <= width else parts
+        if face.response_overdue:
+            lines.append(Text(first(face.response_detail), alert))
+        for line in lines:
+            line.no_wrap, line.overflow = True, "ellipsis"
+            if width > 0:
+                line.truncate(width, overflow="ellipsis")
         return lines
 
     def _part(self, value: str, style: Style, width: int | None) -> list[Text]:
@@ -349,25 +377,42 @@ class ClocksPanel(TextLines):
 
 
 class Roster(TextLines):
-    """Who holds which role, and how far each role's checklist has got."""
+    """Who holds which role, and how far each role's checklist has got (one line, cut with …,
+    when the console is compact)."""
+
+    _line: Text = Text()
 
     def show(self, state: IncidentState | None, policy: Policy | None) -> None:
         if state is None or policy is None:
+            self._line = Text()
             self.show_lines([])
             return
         lines = [Text("ROLES", "bold")]
+        line = Text("ROLES ", "bold", no_wrap=True, overflow="ellipsis")
         for role in policy.roles:
             holder = state.roles.get(role.id)
-            line = Text.assemble((f"{role.id:<7}", "bold"),
-                                 (holder or "— unassigned", "" if holder else "dim italic"))
+            row = Text.assemble((f"{role.id:<7}", "bold"),
+                                (holder or "— unassigned", "" if holder else "dim italic"))
+            if len(line) > len("ROLES "):
+                line.append(" · ", "dim")
+            line.append_text(Text.assemble((f"{role.id} ", "bold"), (holder or "—", "" if holder else "dim")))
             if role.tasks:
                 done = len(state.done_tasks(role.id))
-                line.append(f"  {done}/{len(role.tasks)}", "green" if done == len(role.tasks) else "dim")
-            lines.append(line)
+                row.append(f"  {done}/{len(role.tasks)}", "green" if done == len(role.tasks) else "dim")
+            lines.append(row)
+        self._line = line
         for conflict in state.conflicts[-3:]:
             lines.append(Text(f"⚠ concurrent {conflict.field}: {conflict.lost_by} set {conflict.lost!r}, "
                               f"kept {conflict.kept!r}", "yellow"))
-        self.show_lines([*lines, Text()])
+        self.show_lines([*lines, Text()])  # the one-line form changes with these
+
+    def lay_out(self, width: int) -> list[Text]:
+        if not compact(self):
+            return super().lay_out(width)
+        line = self._line.copy()
+        if width > 0:
+            line.truncate(width, overflow="ellipsis")
+        return [line] if line.plain else []
 
 
 class FollowUpPanel(TextLines):

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...model.times import stamp
+from ...model.times import to_datetime
 from ...store.log import timeline_row
 
 # Row: (occurred_ms, hlc, origin, event_id, label, author, role, summary, recorded_ms)
@@ -39,13 +39,29 @@ KIND_STYLES = {
     "observation": Style(color="blue", bold=True),
     "evidence": Style(color="green"),
 }
+# Kinds in five cells, so the text starts in the same column on every row.
+KIND_TAGS = {
+    "note": "NOTE", "decision": "DECIS", "action": "ACTN", "hypothesis": "HYPO", "observation": "OBS",
+    "evidence": "EVID", "declared": "DECL", "severity": "SEV", "status": "STAT", "role": "ROLE",
+    "task": "TASK", "ack": "ACK", "update_posted": "UPDT", "field": "FIELD", "runbook": "RUNBK",
+    "diag_action": "DIAG", "action_item": "ITEM", "criterion": "CRIT", "override": "OVRD",
+    "milestone": "MILE", "decision_tree": "TREE",
+}
+TIME_CELLS, MARK_CELLS, KIND_CELLS = 8, 3, 6
+AUTHOR_CELLS = 18  # at most a quarter of what the time and kind leave: the rest is the text's,
+TEXT_CELLS = 24  # and the author column goes before the text has fewer than this
 _SYSTEM = Style(color="bright_black")
 _DIM = Style(dim=True)
 _WHO = Style(color="white", bold=True)
 
 
+def day(ms: int) -> str:
+    return to_datetime(ms).strftime("%Y-%m-%d")
+
+
 class TimelineView(ScrollView, can_focus=True):
-    """Every entry of one incident with its full UTC time, author and role."""
+    """Every entry of one incident: UTC time of day, kind, author and role, and the text,
+    which is the last column to give up width (the date is in the border)."""
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
@@ -80,7 +96,8 @@ class TimelineView(ScrollView, can_focus=True):
         self._floor = 0  # following after a page turn, the pane scrolls to here, blank below
         self._subtitle = ""
         self._frame = (0, Style(), 0)  # (first row on screen, base style, width) while painting
-        self.border_title = "timeline"
+        self._who_width = AUTHOR_CELLS  # the author column for the width the strips were made for
+        self._title = self.border_title = "timeline"
 
     # -- data ------------------------------------------------------------------------
     def show(self, log, incident_id: str | None) -> None:
@@ -314,6 +331,20 @@ class TimelineView(ScrollView, can_focus=True):
         subtitle = f"{where} · {filtered}" if filtered else where
         if subtitle != self._subtitle:  # setting the subtitle repaints the whole pane
             self._subtitle = self.border_subtitle = subtitle
+        self._show_title()
+
+    def _show_title(self) -> None:
+        """Rows carry the time of day; the border says the day of the rows on screen (both
+        ends' days when they differ), and a row that starts a new day shows its date."""
+        top = max(0, self.scroll_offset.y)
+        bottom = min(self.visible_count, top + max(1, self.scrollable_content_region.height)) - 1
+        first, last = self.row(top), self.row(bottom)
+        days = [day(row[OCCURRED]) for row in (first, last) if row is not None]
+        title = "timeline"
+        if days:
+            title += f" · {days[0]}" + (f" – {days[-1][5:]}" if days[-1] != days[0] else "")
+        if title != self._title:
+            self._title = self.border_title = title
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         if new_value < old_value and round(new_value) < round(self.max_scroll_y):
@@ -325,7 +356,13 @@ class TimelineView(ScrollView, can_focus=True):
 
     def render_lines(self, crop):
         # Worked out once a frame, not once a line: a new entry repaints every line on screen.
-        self._frame = (self.scroll_offset.y, self.rich_style, self.size.width)
+        width = self.size.width
+        free = width - TIME_CELLS - MARK_CELLS - KIND_CELLS
+        who = max(0, min(AUTHOR_CELLS, free // 4, free - TEXT_CELLS))
+        if who != self._who_width:  # the columns moved: the rendered rows are stale
+            self._who_width = who
+            self._strips.clear()
+        self._frame = (self.scroll_offset.y, self.rich_style, width)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -334,13 +371,13 @@ class TimelineView(ScrollView, can_focus=True):
         row = self.row(index) if index < self.visible_count else None
         if row is None:
             return Strip.blank(width, base)
-        strip = self._strip(row, pending=index >= self._count)
+        strip = self._strip(row, index, pending=index >= self._count)
         if index == self.cursor:
             style = self.get_component_rich_style("timeline--cursor")
             return Strip([Segment(seg.text, style) for seg in strip]).crop_extend(0, width, style)
         return strip.crop_extend(0, width, base)
 
-    def _strip(self, row: tuple, pending: bool = False) -> Strip:
+    def _strip(self, row: tuple, index: int, pending: bool = False) -> Strip:
         event_id = row[EVENT_ID]
         strip = None if pending else self._strips.get(event_id)
         if strip is not None:
@@ -350,13 +387,22 @@ class TimelineView(ScrollView, can_focus=True):
         kind_style = KIND_STYLES.get(label, _SYSTEM)
         mark = " … " if pending else " ↶ " if row[RECORDED] - row[OCCURRED] > BACKDATED_MS else "   "
         who = row[AUTHOR] + (f" ({row[ROLE]})" if row[ROLE] else "")
-        strip = Strip([
-            Segment(stamp(row[OCCURRED]), _DIM),
+        room = self._who_width - 1
+        who = "" if room <= 0 else who if len(who) <= room else who[:room - 1] + "…"
+        tag = KIND_TAGS.get(label, label.upper()[:KIND_CELLS - 1])
+        before = self.row(index - 1) if index > 0 else None
+        text = row[SUMMARY]
+        if before is not None and day(before[OCCURRED]) != day(row[OCCURRED]):
+            text = f"[{day(row[OCCURRED])}] {text}"  # the first row of a new day says which
+        segments = [
+            Segment(to_datetime(row[OCCURRED]).strftime("%H:%M:%S"), _DIM),
             Segment(mark, _DIM),
-            Segment(f"{label.upper()[:11]:<12}", kind_style),
-            Segment(f"{who[:22]:<23}", _WHO),
-            Segment(row[SUMMARY], kind_style if label in KIND_STYLES else _SYSTEM),
-        ])
+            Segment(f"{tag:<{KIND_CELLS}}", kind_style),
+        ]
+        if self._who_width:
+            segments.append(Segment(f"{who:<{self._who_width}}", _WHO))
+        segments.append(Segment(text, kind_style if label in KIND_STYLES else _SYSTEM))
+        strip = Strip(segments)
         if not pending:  # a pending row is drawn again, without its mark, once it lands
             self._strips[event_id] = strip
             if len(self._strips) > _STRIPS:
