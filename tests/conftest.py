@@ -64,12 +64,17 @@ def redis_server(tmp_path):
     server.stop()
 
 
-def console_app(room: Room, clock=None, sync=None, keymap: dict[str, str] | None = None):
+def console_app(room: Room, clock=None, sync=None, keymap: dict[str, str] | None = None,
+                prose_gap_s: float = 0.0):
     """The console for ``room`` as every test builds it: on the room's (frozen) clock and the
-    default keys, whatever config.toml the machine has."""
+    default keys, whatever config.toml the machine has. Pilot presses keys milliseconds
+    apart, as no person does after a dialog opens, so the rule that such keys were prose is
+    off unless a test asks for it (tests/ui/test_deliberate.py gives its keys exact times)."""
     from warroom.ui import make_app
 
-    return make_app(room, sync=sync, clock=clock, keymap={} if keymap is None else keymap)
+    app = make_app(room, sync=sync, clock=clock, keymap={} if keymap is None else keymap)
+    app.prose_gap_s = prose_gap_s
+    return app
 
 
 @pytest.fixture

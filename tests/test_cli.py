@@ -107,8 +107,8 @@ def test_help_lists_the_commands_by_group_in_a_stable_order(cli, capsys):
     out = capsys.readouterr().out
     names = ["declare", "list", "show", "note", "assign", "severity", "status", "update-posted", "ack",
              "timeline", "policies", "sync", "diag", "drill", "runbooks", "template", "templates", "post",
-             "postmortem", "set", "milestone", "criteria", "resolve", "reopen", "followup", "action", "report",
-             "rollback"]
+             "audiences", "page", "oncall", "pages", "postmortem", "set", "milestone", "criteria", "resolve",
+             "reopen", "followup", "action", "report", "rollback"]
     listed = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and not line.startswith("     ")]
     assert listed == names
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from textual.geometry import Region
-from textual.widgets import Input, OptionList, Select, SelectionList, Static
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, SelectionList, Static
 
 from warroom.ui import make_app
 from warroom.ui.screens.dialogs import HelpScreen
 from warroom.ui.widgets.panels import ClocksPanel, IncidentHeader, StatusBar
 from warroom.ui.widgets.timeline import LABEL, PAGE_TURN_AFTER, SUMMARY, TimelineView
 
+from .conftest import console_app
 from .waiting import until
 
 SIZE = (160, 48)
 
 
 def app_for(room, clock):
-    return make_app(room, clock=clock, keymap={})
+    return console_app(room, clock=clock)  # Pilot presses keys milliseconds apart: see there
 
 
 async def type_text(pilot, text):
@@ -43,9 +45,8 @@ async def test_declare_from_the_console(room, clock):
         assert "no incident" in header_text(app)
         await pilot.press("D")
         await type_text(pilot, "Checkout 5xx")
-        screen = app.screen
-        screen.query_one("#severity", Select).value = "SEV1"
-        screen.query_one("#impact", Input).value = "EU customers cannot pay"
+        await pilot.press("tab", "1")  # the severity is chosen, never defaulted
+        app.screen.query_one("#impact", Input).value = "EU customers cannot pay"
         await pilot.press("enter")
         await pilot.pause()
         [state] = room.incidents()
@@ -90,12 +91,14 @@ async def test_assign_and_hand_over_with_a_briefing(room, clock):
     state = room.declare("API", "SEV2")
     app = app_for(room, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("a")
+        await pilot.press("a", "enter")  # it opens on the first role nobody holds: IC
         await type_text(pilot, "alice")
         await pilot.press("enter")
         await pilot.pause()
         assert room.state(state.id).roles == {"IC": "alice"}
-        await pilot.press("escape", "a")
+        # the dialog went on to TL, the next role nobody holds: Esc ends it, Esc leaves the
+        # entry line, and a opens it again, where i picks IC
+        await pilot.press("escape", "escape", "a", "i", "enter")
         assert app.screen.query_one("#briefing", Input).display  # IC has a holder: hand-over
         await type_text(pilot, "bob")
         app.screen.query_one("#briefing", Input).value = "db is the suspect; rollback ready"
@@ -208,17 +211,17 @@ async def test_clocks_count_down_and_turn_overdue_with_a_bell(room, clock):
         clock.advance(minutes=5, seconds=30)
         app.tick()
         assert panel.face.escalation == "09:30"
-        assert bells == [clock()]  # EM engaged now
+        assert bells == [clock()]  # EM engaged now, and the response deadline passed: one bell for both
         clock.advance(minutes=10)
         app.tick()
         await pilot.pause()
         assert panel.has_class("-update-overdue")
         assert panel.face.update == "+00:30"
         assert "OVERDUE by 30s" in painted(panel)
-        assert len(bells) == 3  # update overdue, VP Eng at +15
+        assert len(bells) == 2  # update overdue, VP Eng at +15: one bell
         assert any("status update overdue" in n.message for n in app._notifications)
         app.tick()
-        assert len(bells) == 3  # rings once
+        assert len(bells) == 2  # rings once
         await pilot.press("u")
         await pilot.pause()
         assert panel.has_class("-update-overdue")  # nothing recorded before the confirmation
@@ -351,13 +354,16 @@ async def test_a_drill_opens_its_runbook_panes_and_evidence_lands_in_the_timelin
         # the first simulated snapshot arrives from a worker
         await until(lambda: pane.snapshot is not None, 2.5, "the first simulated snapshot", pilot=pilot, every=0.05)
         pane.table.focus()
-        await pilot.press("e")
+        await pilot.press("e")  # what it records is said first: Enter records it
+        await until(lambda: isinstance(app.screen, ModalScreen), pilot=pilot, what="the evidence dialog")
+        assert timeline(app).visible_rows()[-1][LABEL] == "runbook"
+        await pilot.press("enter")
         await pilot.pause()
         rows = timeline(app).visible_rows()
         assert rows[-1][LABEL] == "evidence"
         # the pane's snapshot, at the (frozen) time it was taken, from the simulated source
         assert rows[-1][SUMMARY].startswith("evidence from pods (drill:pods): pods drill:pods at 2026-11-22T14:06:00Z")
-        await pilot.press("W")
+        await pilot.press("escape", "W")  # back from the entry line, where a dialog leaves the keys
         await pilot.pause()
         assert not app.query(DiagPane) and not panes.has_class("-open")
         assert timeline(app).region.right + 1 == app.query_one(ClocksPanel).region.x  # its margin

@@ -11,16 +11,14 @@ import sys
 import time
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
-from warroom.cli import main
 from warroom.room import Room
 from warroom.store.log import LocalLog
 from warroom.ui import make_app
 from warroom.ui.widgets.timeline import SUMMARY, TimelineView
 
 from .conftest import T0
-from .services.http import Stub
 from .services.terminal import Terminal
 
 SIZE = (160, 48)
@@ -201,68 +199,7 @@ def test_unsaved_entries_are_printed_at_quit_each_with_its_time(tmp_path):
     assert [p[0] for p in printed] == [b"words one"]
 
 
-# -- a drill never posts --------------------------------------------------------------------
-
-HOOK = "/services/T7/B7/drillHook77"
-
-
-@pytest.fixture
-def stub():
-    server = Stub().start()
-    server.routes[("POST", HOOK)] = lambda req: (200, {}, b"ok")
-    server.routes[("POST", "/")] = lambda req: (202, {}, {"status": "success"})
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def targets(stub, tmp_path, monkeypatch):
-    """Every target configured, all pointing at the stub."""
-    monkeypatch.setenv("WARROOM_CONFIG_DIR", str(tmp_path / "cfg"))
-    monkeypatch.setenv("WARROOM_SLACK_WEBHOOK_URL", stub.url + HOOK)
-    monkeypatch.setenv("WARROOM_STATUSPAGE_API_KEY", "sp-key")
-    monkeypatch.setenv("WARROOM_STATUSPAGE_PAGE_ID", "page1")
-    monkeypatch.setenv("WARROOM_STATUSPAGE_URL", stub.url + "/v1")
-    monkeypatch.setenv("WARROOM_PAGERDUTY_ROUTING_KEY", "pd-key")
-    monkeypatch.setenv("WARROOM_PAGERDUTY_URL", stub.url)
-    monkeypatch.setenv("WARROOM_HTTP_RETRIES", "0")
-    return stub
-
-
-def test_posting_from_a_drill_is_refused_and_nothing_is_sent(targets, tmp_path, clock, capsys):
-    db = str(tmp_path / "d.db")
-    run = lambda *a: main(["--db", db, "--as", "alice", *a], clock=clock)  # noqa: E731
-    assert run("drill", "oom-cascade", "--no-console") == 0
-    incident = capsys.readouterr().out.strip()
-    before = [e.event_id for e in LocalLog(db).events(incident)]
-    for argv in (["slack"], ["statuspage"], ["pagerduty"], ["pagerduty", "--action", "trigger"],
-                 ["slack", "--text", "hello"]):
-        assert run("post", *argv) == 2, argv
-        out, err = capsys.readouterr()
-        assert out == "" and err == f"warroom: {incident} is a drill: posting is refused (nothing was sent)\n"
-    assert targets.seen == []
-    assert [e.event_id for e in LocalLog(db).events(incident)] == before
-    # a real incident still posts
-    assert run("declare", "Real one", "--severity", "SEV2") == 0
-    real = capsys.readouterr().out.split()[0]
-    assert run("post", "slack", "--text", "hello", "--incident", real) == 0
-    assert len(targets.seen) == 1
-
-
-async def test_the_console_comms_pane_refuses_to_post_from_a_drill(targets, room, clock):
-    state = room.declare("DRILL: OOM", "SEV1", drill=True, scenario="oom-cascade")
-    app = make_app(room, clock=clock, keymap={})
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("m")
-        await pilot.pause()
-        await pilot.press("ctrl+s")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        status = app.screen.query_one("#comms-status", Static)
-        assert str(status.render()) == f"{state.id} is a drill: posting is refused (nothing was sent)"
-        assert status.has_class("error")
-    assert targets.seen == []
-    assert [e for e in room.log.events(state.id) if e.kind in ("update_posted", "entry")] == []
+# (a drill never reaches a real audience: tests/comms/test_drill_posts.py)
 
 
 # -- no terminal, no console ------------------------------------------------------------------

@@ -187,10 +187,10 @@ def test_deep_config_toml_leaves_the_console_keys_at_their_defaults_with_a_warni
     ("update_every = 15\n", "update_every = 43201\n", "severities[0].update_every: expected a whole number"),
     ("response = 5\n", "response = true\n", "severities[0].response: expected a whole number of minutes"),
     ("response = 5\n", "response = 5.5\n", "severities[0].response: expected a whole number of minutes"),
-    ('{ after = 0, notify = "On-call" }', '{ after = -100000000, notify = "On-call" }',
+    ('{ after = 0, notify = "On-call", page = "cygni-primary-oncall" }', '{ after = -100000000, notify = "On-call" }',
      "escalation[0].steps[0].after: expected a whole number of minutes from 0 to 43200 (30 days), "
      "got -100000000"),
-    ('{ after = 0, notify = "On-call" }', '{ after = true, notify = "On-call" }',
+    ('{ after = 0, notify = "On-call", page = "cygni-primary-oncall" }', '{ after = true, notify = "On-call" }',
      "escalation[0].steps[0].after: expected a whole number of minutes"),
     ("monitor = 30\n", "monitor = 0\n", "resolution.monitor: expected a whole number of minutes from 1 to 43200"),
     ("monitor = 30\n", "monitor = -5\n", "resolution.monitor: expected a whole number of minutes"),

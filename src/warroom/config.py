@@ -33,3 +33,8 @@ def user_policy_dir() -> Path:
 
 def user_runbook_dir() -> Path:
     return config_dir() / "runbooks"
+
+
+def contacts_path() -> Path:
+    """People, teams and schedules to page (``contacts.toml``): contact data, never tokens."""
+    return config_dir() / "contacts.toml"

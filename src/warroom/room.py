@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Callable, Iterable, TYPE_CHECKING
+from typing import Callable, Iterable, NamedTuple, TYPE_CHECKING
 
 from .errors import WarroomError
 from .model import clocks
@@ -24,7 +24,7 @@ from .model.events import check_size, ENTRY_KINDS, Event, EventError, is_policy_
 from .model.ids import format_hlc, HybridClock, parse_hlc, short_token, slugify, uuid7
 from .model.policy import load_policy, Policy, PolicyError, PolicyLookupError
 from .model.safe_text import clean, clean_name
-from .model.state import fold, IncidentState
+from .model.state import FieldInfo, fold, IncidentState
 from .model.times import FUTURE_SLACK_MS, now_ms, to_datetime
 from .store.log import LocalLog
 
@@ -37,6 +37,16 @@ Item = tuple[str, str, dict, int | None]  # (incident_id, kind, payload, at): on
 
 class RoomError(WarroomError, ValueError):
     """Bad input from a user: the message is one clear line and nothing was written."""
+
+
+class Unchanged(NamedTuple):
+    """A request that asked for what already holds: nothing was recorded, ``reason`` says so
+    in one line."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class Room:
@@ -113,6 +123,14 @@ class Room:
     def outbox_size(self) -> int:
         """Events committed here and not yet published to the shared store."""
         return self.log.outbox_size()
+
+    def holds_local_state(self) -> bool:
+        """Posts or pages waiting, or the on-call cache: kept here besides the events."""
+        return self.log.holds_local_state()
+
+    def on_call_rows(self) -> list[tuple[str, str, str, int, int, str]]:
+        """The on-call cache: (schedule, provider, person, until_ms, fetched_ms, payload)."""
+        return self.log.on_call_rows()
 
     def quarantined(self) -> list[tuple[str, str, bytes]]:
         """(source, reason, raw) of every entry refused from the store."""
@@ -282,10 +300,11 @@ class Room:
         return self._writer
 
     def _commit(self, events: list[Event], outbox: bool = True,
-                cursor: tuple[str, str] | None = None) -> list[Event]:
+                cursor: tuple[str, str] | None = None,
+                delivery: tuple[str, tuple[str, ...]] | None = None) -> list[Event]:
         writer = self.writer_log()
         with self._lock:
-            added = writer.append(events, outbox=outbox, cursor=cursor)
+            added = writer.append(events, outbox=outbox, cursor=cursor, delivery=delivery)
             for event in added:
                 self._applied_here.add(event.event_id)
                 if event.incident_id in self._states:
@@ -426,15 +445,20 @@ class Room:
         return (incident_id, "status", {"status": name, "supersedes": state.head("status")}, at)
 
     def assign(self, incident_id: str, role: str, person: str, briefing: str = "",
-               at: int | None = None) -> Event:
+               at: int | None = None) -> Event | Unchanged:
+        """Record who holds a role (a hand-over when someone else did); the person who holds it
+        already is told so, and nothing is recorded."""
         state = self.state(incident_id)
         try:
-            role_id = self.policy_for(state).role(role).id
+            role_def = self.policy_for(state).role(role)
         except PolicyLookupError as exc:
             raise RoomError(str(exc)) from None
+        role_id = role_def.id
         person = clean_name(person)
         if not person:
             raise RoomError("assign needs a person")
+        if state.roles.get(role_id) == person:
+            return Unchanged(f"{person} already holds {role_def.short}: nothing recorded")
         payload = {"role": role_id, "person": person, "supersedes": state.head(f"role:{role_id}")}
         previous = state.roles.get(role_id, "")
         if previous:
@@ -462,9 +486,26 @@ class Room:
         return self.record(incident_id, "update_posted", {"text": text, "channel": channel}, at)
 
     def set_field(self, incident_id: str, name: str, value: str, at: int | None = None) -> Event:
+        return self.record(*self.field_item(incident_id, name, value, at))
+
+    def field_item(self, incident_id: str, name: str, value: str, at: int | None = None) -> Item:
+        """A named field's new value, for :meth:`record_all`; its event says who and when."""
+        if not name or not name.replace("_", "").isalnum():
+            raise RoomError(f"not a field name: {name[:40]!r}")
+        return (incident_id, "field", {"name": name, "value": value,
+                                       "supersedes": self.state(incident_id).head(name)}, at)
+
+    def set_fields(self, incident_id: str, values: dict[str, str], at: int | None = None) -> list[Event]:
+        """Several fields at once (a form saved): all committed together, or none. A value the
+        field already holds is not written again."""
         state = self.state(incident_id)
-        return self.record(incident_id, "field", {"name": name, "value": value,
-                                                  "supersedes": state.head(name)}, at)
+        items = [self.field_item(incident_id, name, value, at) for name, value in values.items()
+                 if str(state.get(name) or "") != value]
+        return self.record_all(items) if items else []
+
+    def field_info(self, incident_id: str, name: str) -> FieldInfo | None:
+        """A field's value with who set it and when (the fields form's "last updated by")."""
+        return self.state(incident_id).field_info(name)
 
     def record(self, incident_id: str, kind: str, payload: dict, at: int | None = None) -> Event:
         """Check, stamp (now, or dated ``at``) and commit one event of ``kind``."""
@@ -477,6 +518,31 @@ class Room:
         events = [self._draft(*item) for item in items]
         self._commit(events)
         return events
+
+    # -- deliveries: the outbox of posts and pages (comms/outbox.py), on the writer ---------
+    def add_delivery(self, row: dict) -> None:
+        self.writer_log().add_delivery(row)
+
+    def claim_deliveries(self, now_ms: int, lease_ms: int, states: tuple[str, ...],
+                         ids: list[str] | None = None, due_only: bool = True, limit: int = 20) -> list[tuple]:
+        return self.writer_log().claim_deliveries(now_ms, lease_ms, states, ids, due_only, limit)
+
+    def set_delivery(self, ident: str, from_states: tuple[str, ...], **changes) -> bool:
+        return self.writer_log().set_delivery(ident, from_states, **changes)
+
+    def finish_delivery(self, ident: str, from_states: tuple[str, ...], items: Iterable[Item]) -> list[Event]:
+        """Record what a delivery did and mark it sent, in one transaction (or neither)."""
+        events = [self._draft(*item) for item in items]
+        self._commit(events, delivery=(ident, from_states))
+        return events
+
+    def deliveries(self, states: tuple[str, ...] | None = None, incident: str | None = None,
+                   ident: str | None = None) -> list[tuple]:
+        """Delivery rows, read on the reader (see :meth:`LocalLog.deliveries`)."""
+        return self.log.deliveries(states, incident, ident)
+
+    def delivery_counts(self, states: tuple[str, ...]) -> tuple[int, int | None]:
+        return self.log.delivery_counts(states)
 
     def _draft(self, incident_id: str, kind: str, payload: dict, at: int | None,
                wait: bool = True) -> Event:

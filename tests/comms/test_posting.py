@@ -195,7 +195,8 @@ def test_pagerduty_dedup_key_survives_a_lost_reply(stub, client, room):
     assert first == second  # the replay is the same event: PagerDuty de-duplicates it
     assert first["dedup_key"] == dedup_key(state.id) == result.remote_id
     assert first["routing_key"] == PD_KEY and first["event_action"] == "trigger"
-    assert first["payload"]["severity"] == "critical" and first["payload"]["summary"] == "DB down"
+    # the summary names the incident (templates.pagerduty_summary), not the text's first line
+    assert first["payload"]["severity"] == "critical" and first["payload"]["summary"] == "[SEV1] DB down"
     deliver(room, state.id, "pagerduty", "", poster, action="acknowledge")
     room.set_status(state.id, "Resolved")
     deliver(room, state.id, "pagerduty", "", poster)

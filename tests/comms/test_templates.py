@@ -27,9 +27,9 @@ def test_sre_team_update_from_live_state(make_room, clock):
     room = make_room("alice", policy="sre-team")
     state = room.declare("Checkout slow", "SEV2", service="checkout")
     room.note(state.id, "p99 latency 4s on /pay", kind="observation")
-    room.note(state.id, "scaling api to 12 pods", kind="action")
     clock.advance(minutes=12)
     room.set_status(state.id, "Identified")
+    room.note(state.id, "scaling api to 12 pods", kind="action")  # since the status change
     assert templates.render_for(room, state.id, "update") == (
         ":hourglass: UPDATE: checkout incident\n"
         "Status: Identified\n"

@@ -3,7 +3,6 @@ mounted in a small app of their own over a real Room and real loopback HTTP serv
 
 from __future__ import annotations
 
-from textual.app import App
 from textual.widgets import DataTable, Input, Markdown, Select, SelectionList, Static, TextArea
 
 from warroom.comms import templates
@@ -16,21 +15,11 @@ from warroom.ui.screens.postmortem import PostmortemScreen
 from warroom.ui.screens.resolution import ResolutionScreen
 from warroom.ui.screens.rollback import RollbackDialog
 
+from .host import Host
+
 HOOK = "/services/T1/B1/uiSecretPath123"
 
 
-class Host(App):
-    def __init__(self, widget=None, screen=None) -> None:
-        super().__init__()
-        self.widget, self.screen_to_push, self.result = widget, screen, "unset"
-
-    def compose(self):
-        if self.widget is not None:
-            yield self.widget
-
-    def on_mount(self) -> None:
-        if self.screen_to_push is not None:
-            self.push_screen(self.screen_to_push, lambda r: setattr(self, "result", r))
 
 
 
@@ -132,6 +121,8 @@ async def test_mark_sent_copy_save_and_switch_template(room, clock, tmp_path):
         assert posted(room, state.id) == [{"text": pane.text, "channel": "manual"}]
         assert room.state(state.id).last_update_ms == clock()
         await pilot.press("ctrl+s")  # not configured: a reason, not a crash
+        await pilot.pause()
+        await pilot.press("y")  # public text with the playbook's sentences: it asks first
         await settle(app, pilot)
         assert "no API key or page id configured" in status_text(app)
 

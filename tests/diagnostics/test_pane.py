@@ -91,6 +91,8 @@ async def test_evidence_snapshot_goes_to_the_timeline_redacted(room, redis_serve
     async with PaneApp(pane).run_test() as pilot:
         assert await until(lambda: pane.snapshot is not None, pilot=pilot)
         await pilot.press("e")
+        assert not [e for e in room.log.events(incident) if e.kind == "evidence"], "not before its Enter"
+        await pilot.press("enter")
         events = [e for e in room.log.events(incident) if e.kind == "evidence"]
         assert len(events) == 1
         p = events[0].payload

@@ -1,4 +1,4 @@
-"""Runbooks in the console: opening one records it and opens its panes; commands wait for y."""
+"""Runbooks in the console: opening one opens its panes and tells no one; commands wait for y."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ async def test_command_runs_only_after_yes_and_is_recorded(room, tmp_path):
     panel = RunbookPanel(book("high-error-rate"), room, incident, runner=runner)
     async with PaneApp(panel).run_test() as pilot:
         panel.query_one("OptionList").focus()
-        await pilot.press("down")  # step 2: gh run list
+        await pilot.press("down", "down")  # past the "record started" line to step 2: gh run list
         await pilot.press("exclamation_mark")
         assert isinstance(pilot.app.screen, ConfirmScreen)
         await pilot.press("n")
@@ -56,7 +56,7 @@ async def test_real_shell_command_output(room):
     panel = RunbookPanel(rb, room, incident)
     async with PaneApp(panel).run_test() as pilot:
         panel.query_one("OptionList").focus()
-        await pilot.press("exclamation_mark", "y")
+        await pilot.press("down", "exclamation_mark", "y")
         assert await until(lambda: panel.last_output, pilot=pilot)
         assert panel.last_output.strip() == "hello"
         assert [e.payload["result"] for e in room.log.events(incident) if e.kind == "diag_action"] == ["exit 3"]
@@ -70,11 +70,13 @@ async def test_read_only_never_runs(room):
         assert not isinstance(pilot.app.screen, ConfirmScreen)
 
 
-async def test_opening_a_runbook_in_a_drill_records_it_and_fills_every_pane(room, clock):
+async def test_opening_a_runbook_in_a_drill_fills_every_pane_and_records_only_when_asked(room, clock):
     drill = start_drill(room, "oom-cascade")
     clock.advance(minutes=10)
     widgets = open_runbook(room, drill.incident_id, book("service-unreachable"), drill=drill)
     assert isinstance(widgets[0], RunbookPanel) and [w.diagnostic.name for w in widgets[1:]] == ["pods", "http"]
+    assert not [e for e in room.log.events(drill.incident_id) if e.kind == "runbook"], "opening tells no one"
+    open_runbook(room, drill.incident_id, book("service-unreachable"), drill=drill, record=True)
     started = [e.payload for e in room.log.events(drill.incident_id) if e.kind == "runbook"]
     assert started == [{"runbook": "service-unreachable", "title": "Service unreachable", "panes": "pods, http"}]
     async with PaneApp(*widgets).run_test(size=(120, 60)) as pilot:
@@ -83,7 +85,7 @@ async def test_opening_a_runbook_in_a_drill_records_it_and_fills_every_pane(room
         assert pods.snapshot.extra["by_status"] == {"CrashLoopBackOff": 6}
         assert pods.source == "drill"
         pods.table.focus()
-        await pilot.press("e")
+        await pilot.press("e", "enter")
         evidence = [e.payload for e in room.log.events(drill.incident_id) if e.kind == "evidence"]
         assert evidence[0]["source"] == "drill" and "OOMKilled" in evidence[0]["text"]
 

@@ -84,7 +84,8 @@ def test_an_escalation_step_rings_once_when_it_arrives(policy):
     assert ring(watch, room, T0 + 5 * MIN - 1) == []
     assert ring(watch, room, T0 + 5 * MIN) == [("escalation", "b down: engage + Engineering Manager now "
                                                               "(Escalation matrix)")]
-    assert ring(watch, room, T0 + 5 * MIN + 1000) == []
+    # (a second later the response deadline of the same minute rings: a deadline's own alert)
+    assert [r for r in ring(watch, room, T0 + 5 * MIN + 1000) if r[0] == "escalation"] == []
     assert ring(watch, room, T0 + 10 * MIN) == []
     # a change asks for a look of its own: nothing rung twice for it
     watch.watch("b", T0 + 11 * MIN)
@@ -173,3 +174,81 @@ def test_an_upgrade_rings_every_step_it_made_due_at_once_in_one_alert(policy):
     assert ring(watch, room, T0 + 20 * MIN + 1000) == []  # once
     assert [m for kind, m in ring(watch, room, T0 + 30 * MIN) if kind == "escalation"] == [
         "u down: engage + CTO now (Escalation matrix)"]
+
+
+def emails(watch: AlertWatch, room: Room, now: int) -> list[str]:
+    return [message for kind, message in ring(watch, room, now) if kind == "customer-email"]
+
+
+EMAIL_DUE = "the customer email is due and none was sent — m, template customer-email, to draft it"
+
+
+def test_the_customer_email_rings_once_when_it_falls_due_unsent(policy):
+    room, watch = Room(policy), AlertWatch()
+    room.add(declared("e", "SEV2"))  # playbook 001: SEV1/SEV2 after 30 min
+    watch.watch("e", T0)
+    assert emails(watch, room, T0) == []
+    assert emails(watch, room, T0 + 30 * MIN) == []  # due, not overdue
+    room.add([event("e", "update_posted", {"text": "", "channel": "slack"}, T0 + 29 * MIN),
+              event("e", "update_posted", {"text": "", "channel": "dry-run:email", "dry_run": True}, T0 + 29 * MIN)])
+    assert emails(watch, room, T0 + 30 * MIN + 1) == [f"SEV2 e down: {EMAIL_DUE}"]  # neither was one
+    assert emails(watch, room, T0 + 31 * MIN) == []
+    watch.watch("e", T0 + 40 * MIN)  # a change asks for a look: rung once all the same
+    assert emails(watch, room, T0 + 40 * MIN) == []
+
+
+def test_a_customer_email_sent_in_time_rings_nothing(policy):
+    room, watch = Room(policy), AlertWatch()
+    room.add(declared("f", "SEV1"))
+    watch.watch("f", T0)
+    assert emails(watch, room, T0) == []
+    room.add([event("f", "update_posted", {"text": "", "channel": "email:customers"}, T0 + 20 * MIN)])
+    watch.watch("f", T0 + 20 * MIN)
+    assert emails(watch, room, T0 + 20 * MIN) == []
+    assert emails(watch, room, T0 + 31 * MIN) == []
+
+
+@pytest.mark.parametrize("name, severity", [("cygni", "SEV3"), ("sre-team", "SEV1")])
+def test_no_customer_email_rings_for_sev3_or_under_playbook_000(name, severity):
+    room, watch = Room(load_policy(name)), AlertWatch()
+    room.add(declared("g", severity))
+    watch.watch("g", T0)
+    for minutes in (0, 30, 31, 61, 120):
+        assert emails(watch, room, T0 + minutes * MIN) == []
+
+
+def test_a_watch_started_after_the_email_fell_due_does_not_ring_it_but_one_that_saw_it_coming_does(policy):
+    room = Room(policy)
+    room.add(declared("h", "SEV1"))
+    late = AlertWatch()
+    start = T0 + 30 * MIN + ALERT_WINDOW_MS + 1
+    late.watch("h", start)
+    assert emails(late, room, start) == []
+    asleep = AlertWatch()  # looked at it before it was due, then was not ticked for an hour
+    asleep.watch("h", T0)
+    assert emails(asleep, room, T0) == []
+    assert emails(asleep, room, T0 + 90 * MIN) == [f"SEV1 h down: {EMAIL_DUE}"]
+
+
+def test_a_severity_raised_an_hour_in_makes_the_customer_email_ring_at_once(policy):
+    room, watch = Room(policy), AlertWatch()
+    room.add(declared("k", "SEV3"))
+    watch.watch("k", T0)
+    assert emails(watch, room, T0 + 60 * MIN) == []
+    room.add([event("k", "severity", {"severity": "SEV1"}, T0 + 60 * MIN)])
+    watch.watch("k", T0 + 60 * MIN)
+    assert emails(watch, room, T0 + 60 * MIN) == [f"SEV1 k down: {EMAIL_DUE}"]
+    assert emails(watch, room, T0 + 61 * MIN) == []
+
+
+def test_customer_emails_due_at_once_are_summed_up_with_the_rest(policy):
+    room, watch = Room(policy), AlertWatch()
+    for i in range(4):  # SEV2s: the email, the update and the senior engineer all fall due at 30 min
+        room.add(declared(f"p{i}", "SEV2", title=f"service {i}"))
+        watch.watch(f"p{i}", T0)
+    assert watch.due(T0, room.lookup) == []
+    alerts = watch.due(T0 + 30 * MIN + 1, room.lookup)
+    assert sorted(a.kind for a in alerts) == ["customer-email"] * 4 + ["escalation"] * 4 + ["update"] * 4
+    [told] = notices(alerts, [])
+    assert told.bell and told.severity == "error"
+    assert "customer emails due: 4 (service 0, service 1, service 2 and 1 more)" in told.message.splitlines()

@@ -33,6 +33,7 @@ class Stub:
     routes: dict[tuple[str, str], Callable] = field(default_factory=dict)
     script: list = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
+    port: int = 0  # 0: a free one; a stopped Stub's port to bring "the same service" back
 
     def start(self) -> "Stub":
         stub = self
@@ -72,7 +73,8 @@ class Stub:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self.server.server_address[1]
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()

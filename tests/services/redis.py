@@ -51,6 +51,16 @@ class RedisServer:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and the kernel still accepts new ones, but nothing
+        is answered (a store hung on a full disk or a stalled VM) until :meth:`thaw`."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def wipe(self) -> None:
         """Lose every byte of data (an empty restart)."""
         for path in self.dir.iterdir():
@@ -65,6 +75,7 @@ class RedisServer:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
+            self.thaw()  # a frozen server would hold SIGTERM until the wait ran out
             self.proc.terminate()
             try:
                 self.proc.wait(5)

@@ -169,3 +169,78 @@ async def test_a_key_the_dialog_binds_is_its_answer(room, console):
         await pilot.press("Z", "y")
         await pilot.pause()
         assert answers == [True]
+
+
+def key(ch: str, at: float):
+    """A key event as the terminal parser makes it, stamped ``at`` (monotonic seconds)."""
+    from textual import events
+
+    event = events.Key("space" if ch == " " else ch, ch)
+    event.time = at
+    return event
+
+
+async def send(pilot, text: str, start: float, gap: float):
+    for i, ch in enumerate(text):
+        pilot.app.post_message(key(ch, start + i * gap))
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_a_sentence_whose_letter_opens_a_text_field_still_lands_in_the_entry_line(room, console):
+    """D opens the declare dialog on its title, x the switcher on its filter, a the roles:
+    a second key 80 ms after the first is typing, not an answer, whatever the dialog focused."""
+    import time
+
+    from warroom.ui.screens.dialogs import AssignScreen, DeclareScreen, FilterPickScreen
+
+    state = room.declare("Checkout down", "SEV2")
+    async with console(prose_gap_s=0.3) as pilot:
+        await shown(pilot, state.id)
+        app = pilot.app
+        for prose, screen in (("Database down", DeclareScreen), ("xfer ok", FilterPickScreen),
+                              ("as expected", AssignScreen), ("checking logs", None)):
+            await pilot.press("escape")  # out of the entry line, as a person leaves it
+            assert not entry(app).has_focus
+            t0 = time.monotonic()
+            await send(pilot, prose[0], t0, 0)
+            if screen is not None:  # the dialog is up before the next key arrives
+                await until(lambda: isinstance(app.screen, screen), pilot=pilot, what=screen.__name__)
+            await send(pilot, prose[1:], t0 + 0.08, 0.08)
+            await until(lambda: not isinstance(app.screen, ModalScreen), pilot=pilot, what="the dialog closed")
+            assert entry(app).has_focus and entry(app).value == prose
+            entry(app).value = ""
+        assert room_wide(room, state.id) == ["declared"]
+
+
+async def test_keys_typed_once_the_dialog_is_read_go_into_it(room, console):
+    import time
+
+    from warroom.ui.screens.dialogs import DeclareScreen
+
+    async with console(prose_gap_s=0.3) as pilot:
+        app = pilot.app
+        await pilot.pause()
+        app.query_one(TimelineView).focus()
+        t0 = time.monotonic()
+        await send(pilot, "D", t0, 0)
+        await until(lambda: isinstance(app.screen, DeclareScreen), pilot=pilot, what="the declare dialog")
+        await send(pilot, "db down", t0 + 0.6, 0.005)  # read, then typed fast (5 ms apart)
+        assert app.screen.query_one("#title", Input).value == "db down"
+        assert entry(app).value == ""
+
+
+async def test_q_quits_unless_a_sentence_goes_on(room, console):
+    import time
+
+    async with console(prose_gap_s=0.3) as pilot:
+        app = pilot.app
+        await pilot.pause()
+        app.query_one(TimelineView).focus()
+        t0 = time.monotonic()
+        await send(pilot, "queue full", t0, 0.06)
+        assert app.is_running and entry(app).value == "queue full"
+        await pilot.press("escape")
+        assert not entry(app).has_focus
+        await send(pilot, "q", time.monotonic(), 0)
+        await until(lambda: not app.is_running, pilot=pilot, what="the console quit", timeout=3)

@@ -5,7 +5,7 @@ reset in the clocks panel."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import OptionList, Select, Static
+from textual.widgets import OptionList, Static
 
 from warroom.ui.screens.dialogs import AssignScreen, DeclareScreen, PickScreen
 from warroom.ui.widgets.panels import clock_face
@@ -47,13 +47,14 @@ async def test_declare_dialog_shows_examples_and_who_is_notified(room, console):
         await pilot.press("D")
         await until(lambda: isinstance(pilot.app.screen, DeclareScreen), pilot=pilot, what="the declare dialog")
         info = pilot.app.screen.query_one("#severity-info", Static)
+        assert _shown(info) == "no severity chosen yet"
+        await pilot.press("tab", "2")
         assert _shown(info).split("\n") == [
             "e.g. High error rates (>5%), slow response times, auth failures",
             "response < 15 min · updates every 30 min",
             "notify (SEV2): on-call, engineering manager",
             "matrix: On-call, Engineering Manager, Senior Engineer, VP Engineering — the clock follows the matrix"]
-        pilot.app.screen.query_one("#severity", Select).value = "SEV4"
-        await pilot.pause()
+        await pilot.press("4")
         assert _shown(info).split("\n") == ["e.g. Typos, minor UI issues, non-blocking bugs",
                                             "response next business day · updates as needed",
                                             "notify (SEV4): ticket system"]
@@ -85,6 +86,5 @@ async def test_assign_dialog_says_who_should_hold_the_role(room, console):
         info = pilot.app.screen.query_one("#role-info", Static)
         assert _shown(info).split("\n") == ["who: On-call engineer or EM",
                                             "Overall incident coordination; decision making authority"]
-        pilot.app.screen.query_one("#role", Select).value = "TL"
-        await pilot.pause()
+        await pilot.press("t")
         assert _shown(info).split("\n")[0] == "who: Senior engineer familiar with system"

@@ -121,7 +121,7 @@ DIALOGS = {
     "severity": ("s",),
     "status": ("t",),
     "assign": ("a",),
-    "checklist": ("c", "enter"),  # the first role's checklist
+    "checklist": ("c",),  # alice holds IC: its checklist opens at once
     "help": ("question_mark",),
     "switcher": ("x",),
     "comms": ("m",),

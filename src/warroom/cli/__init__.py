@@ -21,9 +21,9 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import comms, diag, followup, incident, sync
+    from . import comms, diag, followup, incident, page, sync
 
-    groups = [incident, sync, diag, comms, followup]  # the order `warroom --help` lists them in
+    groups = [incident, sync, diag, comms, page, followup]  # the order `warroom --help` lists them in
     order = {module.__name__: i for i, module in enumerate(groups)}
     parser = argparse.ArgumentParser(prog="warroom", description="Run an incident war room from a terminal.")
     global_options(parser, suppress=False)

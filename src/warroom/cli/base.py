@@ -105,7 +105,7 @@ class Context:
             return
         room, path = self._room, self._room.log_path
         try:
-            unused = room.last_seq() == 0 and room.outbox_size() == 0
+            unused = room.last_seq() == 0 and room.outbox_size() == 0 and not room.holds_local_state()
         except sqlite3.Error:
             return
         if not unused:

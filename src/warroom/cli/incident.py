@@ -89,7 +89,11 @@ def _assign_opts(p):
 
 @command("assign", "assign or hand over a role", _assign_opts)
 def _assign(ctx: Context, args) -> int:
-    ctx.room.assign(ctx.incident().id, args.role, args.person, args.briefing, at=ctx.time(args.at))
+    from ..room import Unchanged
+
+    done = ctx.room.assign(ctx.incident().id, args.role, args.person, args.briefing, at=ctx.time(args.at))
+    if isinstance(done, Unchanged):
+        print(done.reason)
     return 0
 
 

@@ -35,6 +35,25 @@ class Row:
         return _LEVEL_RANK.get(self.level, 2)
 
 
+@dataclass(frozen=True)
+class ColumnLayout:
+    """Which columns matter when a pane is narrower than its table (the pane does the fitting).
+
+    ``keep`` stay in view, most important first (the first is pinned at the left while the
+    rest scroll; the last gives way first when even cut they do not fit). When they do not fit
+    whole, the columns in ``cut`` are cut down to that many cells, in the order listed, those
+    in ``middle`` keeping both ends (pod names and URLs differ at the end). The other columns
+    follow, ``rest`` first, only while they fit whole: they give way before anything kept is
+    cut, and the table scrolls to them. ``confirm`` are the cells an action on a row names in
+    its y/n question."""
+
+    keep: tuple[str, ...] = ()
+    cut: tuple[tuple[str, int], ...] = ()
+    middle: tuple[str, ...] = ()
+    rest: tuple[str, ...] = ()
+    confirm: tuple[str, ...] = ()
+
+
 @dataclass
 class Snapshot:
     source: str
@@ -46,6 +65,7 @@ class Snapshot:
     error: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     ranked: bool = False  # rows already sorted unhealthy-first, then by key
+    layout: ColumnLayout = ColumnLayout()  # how a narrow pane shows the columns; not part of the data
 
     @property
     def ok(self) -> bool:

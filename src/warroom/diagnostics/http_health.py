@@ -15,9 +15,13 @@ from typing import Any
 
 from ..model.safe_text import clean
 from ..model.times import to_datetime
-from .base import BAD, describe_error, Diagnostic, OK, Row, Snapshot, WARN
+from .base import BAD, ColumnLayout, describe_error, Diagnostic, OK, Row, Snapshot, WARN
 
 COLUMNS = ("URL", "STATUS", "LATENCY", "RESULT", "LAST FAILURE")
+# In a narrow pane: which URL, what it answers now, and when and how it last failed.
+LAYOUT = ColumnLayout(keep=("URL", "RESULT", "LAST FAILURE"),
+                      cut=(("LAST FAILURE", 10), ("URL", 10), ("RESULT", 8)),
+                      middle=("URL",), rest=("STATUS", "LATENCY"))
 
 
 @dataclass
@@ -56,7 +60,7 @@ def build(source: str, target: str, taken_ms: int, checks: list[Check],
     extra = {"checks": [{"url": clean(c.url), "status": c.status, "ok": c.ok,
                          "latency_ms": None if c.latency_ms is None else round(c.latency_ms, 1),
                          "detail": clean(c.detail)} for c in checks]}
-    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, extra=extra)
+    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, extra=extra, layout=LAYOUT)
 
 
 class HttpDiagnostic(Diagnostic):

@@ -17,9 +17,13 @@ from typing import Any
 
 from ..model.safe_text import clean
 from ..model.times import humanize
-from .base import BAD, Diagnostic, DIM, OK, Row, Snapshot, WARN
+from .base import BAD, ColumnLayout, Diagnostic, DIM, OK, Row, Snapshot, WARN
 
 COLUMNS = ("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "LAST STATE", "AGE", "NODE")
+# In a narrow pane: which pod, what state it is in, why it last died (OOMKilled) and how often.
+LAYOUT = ColumnLayout(keep=("NAME", "STATUS", "LAST STATE", "RESTARTS"),
+                      cut=(("LAST STATE", 9), ("RESTARTS", 3), ("STATUS", 9), ("NAME", 8)),
+                      middle=("NAME",), rest=("READY", "AGE", "NODE", "NAMESPACE"))
 BAD_REASONS = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "OOMKilled", "Error",
                "CreateContainerConfigError", "CreateContainerError", "InvalidImageName",
                "RunContainerError", "Evicted", "Failed", "Unknown", "ContainerStatusUnknown"}
@@ -195,7 +199,7 @@ def build(source: str, target: str, taken_ms: int, views: list[PodView], note: s
                + ", ".join(f"{k} {n}" for k, n in sorted(by_status.items(), key=lambda kv: -kv[1]))]
     if note:
         summary.append(note)
-    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, ranked=True,
+    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, ranked=True, layout=LAYOUT,
                     extra={"pods": len(views), "unhealthy": unhealthy, "by_status": by_status})
 
 

@@ -11,13 +11,15 @@ import re
 from typing import Any
 
 from ..model.safe_text import clean
-from .base import BAD, Diagnostic, DIM, OK, Row, Snapshot, WARN
+from ..model.times import to_datetime
+from .base import BAD, ColumnLayout, Diagnostic, DIM, OK, Row, Snapshot, WARN
 
 ACTIVITY_SQL = """
 select pid, coalesce(usename, ''), coalesce(datname, ''), coalesce(state, ''),
        coalesce(wait_event_type, ''), coalesce(wait_event, ''),
        extract(epoch from clock_timestamp() - query_start)::float8,
-       pg_blocking_pids(pid), left(coalesce(query, ''), 300)
+       pg_blocking_pids(pid), left(coalesce(query, ''), 300),
+       extract(epoch from query_start)::float8
 from pg_stat_activity
 where backend_type = 'client backend' and pid <> pg_backend_pid()
   and state is not null and state <> 'idle'
@@ -27,7 +29,11 @@ STATES_SQL = """
 select coalesce(state, 'unknown'), count(*) from pg_stat_activity
 where backend_type = 'client backend' group by 1 order by 2 desc
 """
-COLUMNS = ("PID", "USER", "DB", "STATE", "WAIT", "DURATION", "BLOCKED BY", "QUERY")
+COLUMNS = ("PID", "USER", "DB", "STATE", "WAIT", "DURATION", "BLOCKED BY", "QUERY", "STARTED")
+# In a narrow pane: which backend, how long its query has run and since when, then what it is.
+LAYOUT = ColumnLayout(keep=("PID", "DURATION", "STARTED", "STATE", "QUERY"),
+                      cut=(("STATE", 6), ("QUERY", 12)), rest=("BLOCKED BY", "WAIT", "USER", "DB"),
+                      confirm=("PID", "DURATION", "STARTED", "STATE", "USER", "DB", "QUERY"))
 
 
 _SQL_PASSWORD = re.compile(r"(\bpassword\s+)('(?:[^']|'')*'|\S+)", re.I)
@@ -69,13 +75,17 @@ def build(source: str, target: str, taken_ms: int, states: list[tuple[str, int]]
     summary = [f"connections {total}/{max_conn} ({pct:.0f}%): "
                + ", ".join(f"{s} {n}" for s, n in states)]
     rows, blocked = [], 0
-    for pid, user, db, state, wtype, wevent, secs, blockers, query in activity:
+    for pid, user, db, state, wtype, wevent, secs, blockers, query, *start in activity:
+        # the server's query_start when it gave one (the drills give only the duration)
+        started_ms = start[0] * 1000 if start and start[0] is not None else \
+            None if secs is None else taken_ms - secs * 1000
         blockers = list(blockers or [])
         blocked += bool(blockers)
         level = BAD if blockers else duration_level(secs) if state == "active" else ""
         wait = f"{wtype}:{wevent}" if wtype else ""
         rows.append(Row(str(pid), (str(pid), user, db, state, wait, format_duration(secs),
-                                   ",".join(map(str, blockers)), scrub_sql(query)),
+                                   ",".join(map(str, blockers)), scrub_sql(query),
+                                   "-" if started_ms is None else f"{to_datetime(int(started_ms)):%H:%M:%S}Z"),
                         level=level, cell_levels=((5, duration_level(secs)),)))
     blockers_of = {b for r in rows for b in r.cells[6].split(",") if b}
     rows = [Row(r.key, r.cells, BAD, r.cell_levels) if r.key in blockers_of else r for r in rows]
@@ -99,7 +109,7 @@ def build(source: str, target: str, taken_ms: int, states: list[tuple[str, int]]
     level = BAD if pct >= 90 else WARN if pct >= 70 else ""
     if level:
         summary[0] += "  HIGH"
-    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, extra=extra)
+    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, extra=extra, layout=LAYOUT)
 
 
 class PostgresDiagnostic(Diagnostic):

@@ -13,10 +13,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from .base import BAD, Diagnostic, OK, Row, Snapshot, WARN
+from .base import BAD, ColumnLayout, Diagnostic, OK, Row, Snapshot, WARN
 
 SPARKS = "▁▂▃▄▅▆▇█"
 COLUMNS = ("METRIC", "VALUE")
+LAYOUT = ColumnLayout(keep=COLUMNS, cut=(("METRIC", 9), ("VALUE", 10)))
 
 
 def sparkline(values: list[float | None], lo: float = 0.0, hi: float = 1.0) -> str:
@@ -127,7 +128,7 @@ def build(source: str, target: str, taken_ms: int, info: dict[str, Any], interva
              "interval_hits": interval.hits if interval else None,
              "interval_misses": interval.misses if interval else None,
              "restarts": tracker.restarts}
-    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, extra=extra)
+    return Snapshot(source, target, taken_ms, COLUMNS, rows, summary, extra=extra, layout=LAYOUT)
 
 
 class RedisDiagnostic(Diagnostic):

@@ -45,6 +45,23 @@ class PaneSpec:
         env = os.environ if env is None else env
         return _VAR.sub(lambda m: env.get(m["name"]) or (m["default"] or ""), self.target)
 
+    def unset(self, env: dict[str, str] | None = None) -> list[str]:
+        """The ``${VAR}`` of the target that are unset (or empty) and give no ``:-default``:
+        expanded to nothing, the client would quietly connect to its own default instead."""
+        env = os.environ if env is None else env
+        return [m["name"] for m in _VAR.finditer(self.target) if not env.get(m["name"]) and m["default"] is None]
+
+    def unset_reason(self, book_path: str, env: dict[str, str] | None = None) -> str:
+        """What a pane says instead of connecting: "DATABASE_URL is not set: set it or edit
+        runbooks/x.toml"; empty when every variable is set."""
+        names = self.unset(env)
+        if not names:
+            return ""
+        path = Path(book_path)
+        where = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+        one = len(names) == 1
+        return f"{', '.join(names)} {'is' if one else 'are'} not set: set {'it' if one else 'them'} or edit {where}"
+
 
 @dataclass(frozen=True)
 class Step:

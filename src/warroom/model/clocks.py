@@ -181,6 +181,15 @@ def elapsed_ms(state: IncidentState, policy: Policy, now: int) -> int | None:
     return max(0, (now if end is None else end) - state.declared_ms)
 
 
+def recovery_window(state: IncidentState, policy: Policy) -> tuple[int, int] | None:
+    """While resolved, when recovery monitoring (the policy's ``monitor`` minutes) began and
+    ends: (resolution, end). None while open, or when the policy watches for no recurrence."""
+    if state.declared_ms is None or not policy.recovery_monitor_minutes or not is_resolved(state, policy):
+        return None
+    start = _walk(state, policy).resolved_ms
+    return None if start is None else (start, start + policy.recovery_monitor_minutes * MINUTE)
+
+
 def breaches(state: IncidentState, policy: Policy, now: int) -> list[Breach]:
     """Every SLA breach as of ``now``, by due time: late or missing acknowledgements and
     responses, and each stretch the status update was overdue (see the module's rules)."""

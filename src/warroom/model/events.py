@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from ..errors import WarroomError
 from .ids import parse_hlc
 from .safe_text import clean, clean_name, one_line
-from .times import FUTURE_SLACK_MS, in_range, iso, parse_time, TimeError
+from .times import FUTURE_SLACK_MS, hhmm, in_range, iso, MAX_MS, MIN_MS, parse_time, TimeError
 
 MAX_EVENT_BYTES = 64 * 1024
 ENTRY_KINDS = ("note", "decision", "action", "hypothesis", "observation")
@@ -49,6 +49,12 @@ KINDS: dict[str, dict[str, tuple[type, bool]]] = {
     "override": {"what": (_S, True), "reason": (_S, False)},
     "milestone": {"name": (_S, True)},
     "decision_tree": {"answers": (_S, True), "outcome": (_S, True)},
+    # paging: a page a provider took (or a drill's dry run), and its acknowledgement read back from
+    # the provider; apart from the incident's own ``ack``
+    "paged": {"target": (_S, True), "provider": (_S, True), "reason": (_S, True), "remote_id": (_S, False),
+              "dry_run": (_B, False), "step": (_S, False)},
+    "page_acked": {"target": (_S, True), "provider": (_S, True), "by": (_S, False), "acked_ms": (_I, True),
+                   "remote_id": (_S, False)},
 }
 # Fields resolved last-writer-wins, and the event kinds that write them.
 LWW_KINDS = ("severity", "status", "role", "field")
@@ -119,6 +125,8 @@ def validate_payload(kind: str, payload: Any) -> dict[str, Any]:
         raise EventError(f"{kind}: unexpected field(s) {', '.join(sorted(unknown))}")
     if kind == "entry" and payload["kind"] not in ENTRY_KINDS:
         raise EventError(f"entry: unknown entry kind {payload['kind']!r}")
+    if kind == "page_acked" and (isinstance(payload["acked_ms"], bool) or not MIN_MS <= payload["acked_ms"] <= MAX_MS):
+        raise EventError("page_acked: acked_ms out of range")
     if kind == "action_item" and payload.get("due"):
         try:
             parse_time(payload["due"] + ("T23:59:59Z" if len(payload["due"]) == 10 else ""), 0)
@@ -268,4 +276,12 @@ def summary(event: Event) -> str:
             return f"milestone: {p['name']}"
         case "decision_tree":
             return f"rollback decision: {p['outcome']} ({p['answers']})"
+        case "paged":
+            what = "DRILL dry run, nobody paged:" if p.get("dry_run") else "paged"
+            remote = f" {p['remote_id']}" if p.get("remote_id") else ""
+            step = f" [{p['step']}]" if p.get("step") else ""
+            return f"{what} {p['target']} via {p['provider']}{remote}{step}: {one_line(p['reason'])}"
+        case "page_acked":
+            by = f" by {p['by']}" if p.get("by") else ""
+            return f"page to {p['target']} acknowledged{by} at {hhmm(p['acked_ms'])} ({p['provider']})"
     return event.kind

@@ -29,8 +29,21 @@ MAX_HOURS = 30 * 24
 MAX_DAYS = 365
 _LIMITS = {"minutes": (MAX_MINUTES, " (30 days)"), "hours": (MAX_HOURS, " (30 days)"), "days": (MAX_DAYS, "")}
 _HHMM = re.compile(r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9]")
+_TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a contacts file's name, as page/unacked give it
 # The lifecycle milestones an incident can mark (``warroom milestone``).
 MILESTONE_NAMES = ("started", "detected", "acknowledged", "mitigated", "resolved", "postmortem", "review")
+# The customer-facing fields: the only ones a public text (status page, customer email) may
+# state. ``customer_message`` falls back to the sentence of the status, the others to the
+# policy's sentence for the field left unset.
+CUSTOMER_FIELDS = ("customer_message", "customer_impact", "customer_root_cause", "customer_workaround")
+DEFAULT_PUBLIC_TEMPLATES = ("status-page", "customer-email")
+DEFAULT_PUBLIC_TITLE = "Service Disruption"
+DEFAULT_UNSET = MappingProxyType({
+    "customer_impact": "Disruption to {service} for some customers.",
+    "customer_root_cause": "We are investigating the cause and will share what we learn.",
+    "customer_workaround": "No workaround is available at this time.",
+})
+_SENTENCE_TOKEN = re.compile(r"\{[^{}]*\}|[{}]")
 # What resets a "no progress" ladder unless its track says otherwise: playbook 000's progress.
 DEFAULT_PROGRESS = ("status", "decision", "action", "milestone:mitigated", "milestone:resolved", "evidence")
 # Progress is named by what the timeline calls an event: an entry's kind, "milestone:NAME" (or
@@ -77,8 +90,15 @@ class Role(NamedTuple):
 
 
 class Step(NamedTuple):
+    """One escalation step. With ``page`` (a person, team or schedule of the contacts file)
+    it pages that target when it comes due, once for the whole room; without, it reminds.
+    With ``unacked`` it is ack-aware: due ``after_minutes`` after the page to that target was
+    sent, and only while that page is still unacknowledged ("no response in 15 m")."""
+
     after_minutes: int
     notify: str
+    page: str = ""
+    unacked: str = ""
 
 
 class Track(NamedTuple):
@@ -96,9 +116,39 @@ class Track(NamedTuple):
     progress: tuple[str, ...] = ()
     steps_from: str = "progress"
     reset: bool = False
+    # ack-aware steps (``unacked``): counted from a page, not by the track's clock
+    ack_steps: tuple[Step, ...] = ()
 
     def counts_as_progress(self, word: str) -> bool:
         return word in self.progress or ("milestone" in self.progress and word.startswith("milestone:"))
+
+
+class PublicText(NamedTuple):
+    """What a public text says that no one typed: the status-page title by severity, the
+    sentence for each status, the sentence for a customer field left unset. A sentence may
+    name ``{service}`` and nothing else."""
+
+    templates: tuple[str, ...] = DEFAULT_PUBLIC_TEMPLATES
+    titles: Mapping[str, str] = MappingProxyType({})  # severity id -> title
+    status: Mapping[str, str] = MappingProxyType({})  # status name -> sentence
+    unset: Mapping[str, str] = DEFAULT_UNSET  # customer field -> sentence
+
+    def title(self, severity: str) -> str:
+        return self.titles.get(severity, DEFAULT_PUBLIC_TITLE)
+
+    def sentence(self, status: Status | None) -> str:
+        if status is not None and status.name in self.status:
+            return self.status[status.name]
+        if status is not None and status.resolved:
+            return "The issue affecting {service} has been resolved."
+        return "We are investigating an issue affecting {service}."
+
+
+class CustomerEmail(NamedTuple):
+    """Playbook 001: a customer email for SEV1/SEV2 incidents lasting over 30 minutes."""
+
+    severities: tuple[str, ...]
+    after_minutes: int
 
 
 class Policy(NamedTuple):
@@ -121,6 +171,8 @@ class Policy(NamedTuple):
     extra: Mapping[str, Any] = MappingProxyType({})  # keys the reader does not know, kept for templates
     business_day_end: str = "17:00"
     timezone: str = "UTC"  # an IANA name: where business hours are reckoned
+    public: PublicText = PublicText()
+    customer_email: CustomerEmail | None = None
 
     def find_severity(self, ident: str) -> Severity | None:
         key = ident.strip().lower()
@@ -288,11 +340,14 @@ def _policy(data: dict, source: str) -> Policy:
         resolution_criteria=resolution.texts("criteria", ()),
         action_priorities=follow.texts("action_priorities", ()),
         extra={k: v for k, v in data.items() if k not in _KNOWN},
+        public=_public(top.table("public"), sev_ids, [s.name for s in statuses]),
+        customer_email=_customer_email(top, sev_ids),
     )
 
 
 _KNOWN = {"name", "title", "severities", "statuses", "roles", "escalation", "unacknowledged_phase",
-          "business_day_start", "business_hours", "timezone", "acknowledge_within", "follow_up", "resolution"}
+          "business_day_start", "business_hours", "timezone", "acknowledge_within", "follow_up", "resolution",
+          "public", "customer_email"}
 
 
 def _track(r: _Reader, sev_ids: list[str]) -> Track:
@@ -303,15 +358,15 @@ def _track(r: _Reader, sev_ids: list[str]) -> Track:
     for sev in sevs:
         if sev not in sev_ids:
             raise r.fail("severities", f"severities from {sev_ids}", sev)
-    steps = tuple(
-        Step(after_minutes=s.count("after", "minutes", 0), notify=s.text("notify"))
-        for s in r.tables("steps")
-    )
+    steps = _steps(r)
+    ack_steps = tuple(s for s in steps if s.unacked)
+    steps = tuple(s for s in steps if not s.unacked)
     if clock == "declared":
         for name in ("progress", "steps_from", "reset"):
             if name in r.data:
                 raise r.fail(name, 'only on a clock = "progress" track', r.data[name])
-        return Track(r.text("name"), clock, sevs, tuple(sorted(steps, key=lambda s: s.after_minutes)))
+        return Track(r.text("name"), clock, sevs, tuple(sorted(steps, key=lambda s: s.after_minutes)),
+                     ack_steps=ack_steps)
     progress = r.texts("progress", DEFAULT_PROGRESS)
     unknown = [word for word in progress if word not in PROGRESS_WORDS]
     if unknown:
@@ -322,7 +377,67 @@ def _track(r: _Reader, sev_ids: list[str]) -> Track:
     # measured from the step before, the steps stay in the order written: each is a gap
     ordered = steps if steps_from == "previous" else tuple(sorted(steps, key=lambda s: s.after_minutes))
     return Track(r.text("name"), clock, sevs, ordered, progress, steps_from,
-                 r.get("reset", bool, "true or false", False))
+                 r.get("reset", bool, "true or false", False), ack_steps)
+
+
+def _steps(r: _Reader) -> tuple[Step, ...]:
+    """A track's steps; an ack-aware one must name the page of another step of the track."""
+    steps = []
+    for s in r.tables("steps"):
+        names = {}
+        for name in ("page", "unacked"):
+            value = s.text(name, "")
+            if value and not _TARGET.fullmatch(value):
+                raise s.fail(name, "a name from the contacts file (letters, digits, . _ -)", value)
+            names[name] = value
+        steps.append(Step(s.count("after", "minutes", 0), s.text("notify"), names["page"], names["unacked"]))
+    for i, (s, step) in enumerate(zip(r.tables("steps"), steps)):
+        paged = {other.page.lower() for j, other in enumerate(steps) if other.page and j != i}
+        if step.unacked and step.unacked.lower() not in paged:
+            raise s.fail("unacked", f"the page of another step of this track ({', '.join(sorted(paged)) or 'none'})",
+                         step.unacked)
+    return tuple(steps)
+
+
+def _public(r: _Reader, sev_ids: list[str], status_names: list[str]) -> PublicText:
+    for key in r.data:
+        if key not in ("templates", "titles", "status", "unset"):
+            raise r.fail(key, "one of templates, titles, status, unset", key)
+    templates = r.texts("templates", DEFAULT_PUBLIC_TEMPLATES)
+    titles = _sentences(r.table("titles"), sev_ids, "severities")
+    status = _sentences(r.table("status"), status_names, "statuses")
+    unset = _sentences(r.table("unset"), [f for f in CUSTOMER_FIELDS if f != "customer_message"], "fields")
+    return PublicText(tuple(templates), titles, status, MappingProxyType({**DEFAULT_UNSET, **unset}))
+
+
+def _sentences(r: _Reader, keys: list[str], what: str) -> Mapping[str, str]:
+    """A table of texts keyed by ``keys`` (severity ids, status names, field names)."""
+    out = {}
+    for key in r.data:
+        if key not in keys:
+            raise r.fail(key, f"one of the policy's {what} ({', '.join(keys)})", key)
+        value = r.text(key)
+        if not value.strip():
+            raise r.fail(key, "a non-empty text", value)
+        bad = next((m[0] for m in _SENTENCE_TOKEN.finditer(value) if m[0] != "{service}"), None)
+        if bad is not None:
+            raise r.fail(key, "a text naming no placeholder but {service}", bad)
+        out[key] = value.strip()
+    return MappingProxyType(out)
+
+
+def _customer_email(top: _Reader, sev_ids: list[str]) -> CustomerEmail | None:
+    if "customer_email" not in top.data:
+        return None
+    r = top.table("customer_email")
+    for key in r.data:
+        if key not in ("severities", "after"):
+            raise r.fail(key, "one of severities, after", key)
+    severities = r.texts("severities")
+    for sev in severities:
+        if sev not in sev_ids:
+            raise r.fail("severities", f"severities from {sev_ids}", sev)
+    return CustomerEmail(severities, r.count("after", "minutes", 0))
 
 
 def _business_hours(top: _Reader) -> tuple[str, str]:

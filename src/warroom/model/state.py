@@ -27,6 +27,32 @@ class Value(NamedTuple):
     author: str
 
 
+class Page(NamedTuple):
+    """A target paged in an incident (the first ``paged`` of it) and, once the provider reported
+    it, who acknowledged the page and when (``page_acked``)."""
+
+    target: str
+    provider: str
+    reason: str
+    remote_id: str
+    dry_run: bool
+    step: str
+    paged_ms: int
+    paged_by: str
+    event_id: str
+    acked_ms: int | None = None
+    acked_by: str = ""
+
+
+class FieldInfo(NamedTuple):
+    """Where a field's value came from: who set it and when (the time it is dated)."""
+
+    value: str
+    author: str
+    at_ms: int
+    event_id: str
+
+
 class Conflict(NamedTuple):
     field: str
     kept: str  # value that won
@@ -54,6 +80,7 @@ class IncidentState:
     acks: list[int] = field(default_factory=list)  # every acknowledgement: a reopen asks for a new one
     last_update_ms: int | None = None
     updates: list[int] = field(default_factory=list)  # every posted update: the cadence's breaches walk them
+    customer_emails: list[int] = field(default_factory=list)  # updates that went to customers by email
     fields: dict[str, Value] = field(default_factory=dict)
     tasks: dict[tuple[str, str], Value] = field(default_factory=dict)
     status_changes: list[tuple[int, str]] = field(default_factory=list)
@@ -69,6 +96,9 @@ class IncidentState:
     clock_cache: tuple | None = field(default=None, repr=False, compare=False)  # clocks' walk, until the next event
     # field -> {supersedes-parent -> [(order, value, author, event_id)]}
     _writes: dict[str, dict[str, list]] = field(default_factory=dict, repr=False)
+    # target (lower case) -> (order, Page) of its first page; -> (acked_ms, order, by) of its first ack
+    _pages: dict[str, tuple] = field(default_factory=dict, repr=False)
+    _page_acks: dict[str, tuple] = field(default_factory=dict, repr=False)
 
     # -- reads -------------------------------------------------------------------
     def get(self, name: str, default=None):
@@ -88,6 +118,13 @@ class IncidentState:
         return {name[5:]: reg.value for name, reg in sorted(self.fields.items())
                 if name.startswith("role:") and reg.value}
 
+    def field_info(self, name: str) -> FieldInfo | None:
+        """A named field's value with who set it and when; None if it was never set."""
+        reg = self.fields.get(name)
+        if reg is None:
+            return None
+        return FieldInfo(str(reg.value), reg.author, reg.order[0], reg.event_id)
+
     def done_tasks(self, role_id: str) -> set[str]:
         return {task for (role, task), reg in self.tasks.items() if role == role_id and reg.value}
 
@@ -101,6 +138,18 @@ class IncidentState:
         """The event id that currently sets a field: what a new write supersedes."""
         reg = self.fields.get(name)
         return reg.event_id if reg else ""
+
+    def pages(self) -> list[Page]:
+        """Every target paged, in the order it was first paged, with its acknowledgement if one
+        was read back (an acknowledgement folded before its page still counts)."""
+        out = []
+        for key, (_, page) in sorted(self._pages.items(), key=lambda item: item[1][0]):
+            ack = self._page_acks.get(key)
+            out.append(page._replace(acked_ms=ack[0], acked_by=ack[2]) if ack else page)
+        return out
+
+    def page(self, target: str) -> Page | None:
+        return next((p for p in self.pages() if p.target.lower() == target.lower()), None)
 
     @property
     def conflicts(self) -> list[Conflict]:
@@ -179,8 +228,20 @@ class IncidentState:
                 self.acks.append(event.occurred_ms)
                 if self.acknowledged_ms is None or event.occurred_ms < self.acknowledged_ms:
                     self.acknowledged_ms, self.acknowledged_by = event.occurred_ms, event.author
+            case "paged":
+                key = p["target"].lower()
+                if key not in self._pages or order < self._pages[key][0]:
+                    self._pages[key] = (order, Page(
+                        p["target"], p["provider"], p["reason"], p.get("remote_id", ""), bool(p.get("dry_run")),
+                        p.get("step", ""), event.occurred_ms, event.author, event.event_id))
+            case "page_acked":
+                key, ack = p["target"].lower(), (p["acked_ms"], order, p.get("by", ""))
+                if key not in self._page_acks or ack < self._page_acks[key]:
+                    self._page_acks[key] = ack
             case "update_posted":
                 self.updates.append(event.occurred_ms)
+                if is_customer_email(p):
+                    self.customer_emails.append(event.occurred_ms)
                 if self.last_update_ms is None or event.occurred_ms > self.last_update_ms:
                     self.last_update_ms = event.occurred_ms
         return True
@@ -193,6 +254,15 @@ class IncidentState:
         if parent or event.kind != "declared":
             self._writes.setdefault(name, {}).setdefault(parent, []).append(
                 (event.order, value, event.author, event.event_id))
+
+
+def is_customer_email(payload: dict) -> bool:
+    """Whether a posted update was the email to customers: a channel that is e-mail
+    ("email", "email:customers") or the audience "customers"; a dry run is not one."""
+    if payload.get("dry_run"):
+        return False
+    channel = str(payload.get("channel", "")).strip().lower()
+    return channel.startswith("email") or str(payload.get("audience", "")).strip().lower() == "customers"
 
 
 def fold(incident_id: str, events: Iterable[Event]) -> IncidentState:

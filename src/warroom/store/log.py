@@ -26,13 +26,15 @@ from typing import Iterable, Iterator
 from ..errors import WarroomError
 from ..model.events import Event, label, summary
 
-SCHEMA_VERSION = 2  # 2: the held table
+SCHEMA_VERSION = 3  # 2: the held table; 3: deliveries and the on-call cache
 _COLUMNS = ("event_id", "incident_id", "kind", "label", "occurred_ms", "recorded_ms", "hlc",
             "origin", "author", "role", "summary", "payload")
 _INSERT = f"INSERT OR IGNORE INTO events ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM events"
 _ORDER = " ORDER BY occurred_ms, hlc, origin, event_id"
 _TIMELINE = ("occurred_ms", "hlc", "origin", "event_id", "label", "author", "role", "summary", "recorded_ms")
+DELIVERY_COLUMNS = ("id", "incident", "channel", "target", "request", "dedup_key", "attempts", "next_try_ms",
+                    "state", "last_error", "created_ms")
 
 
 class LogError(WarroomError, RuntimeError):
@@ -53,6 +55,11 @@ def log_error(path: Path, exc: sqlite3.Error) -> LogError:
 
 class NoLogError(LogError):
     """A reader was pointed at a log file that does not exist."""
+
+
+class DeliveryTaken(LogError):
+    """A delivery was not in the state its commit expected (another process sent, marked or
+    dropped it first): the events meant to record it were not written."""
 
 
 def _unwritable(path: Path) -> str | None:
@@ -144,6 +151,19 @@ class LocalLog:
             # remote events dated beyond the store's clock + slack, waiting for their time
             db["held"].create({"source": str, "stream": str, "sid": str, "dated_ms": int, "reason": str},
                               pk="source", if_not_exists=True)
+            # 3: posts (and pages) waiting out an outage; local to this terminal, never synced.
+            # ``request`` is what the sender needs, without secrets: those are read when it goes.
+            db["deliveries"].create(
+                {"id": str, "incident": str, "channel": str, "target": str, "request": str,
+                 "dedup_key": str, "attempts": int, "next_try_ms": int, "state": str,
+                 "last_error": str, "created_ms": int},
+                pk="id", not_null={"incident", "channel", "target", "request", "state"},
+                defaults={"dedup_key": "", "attempts": 0, "next_try_ms": 0, "last_error": "", "created_ms": 0},
+                if_not_exists=True)
+            db["deliveries"].create_index(["state", "next_try_ms"], if_not_exists=True)
+            # 3: who is on call, per provider and schedule, as last read (paging/page.py): shown with its age offline
+            db["oncall"].create({"provider": str, "schedule": str, "person": str, "until_ms": int, "fetched_ms": int,
+                                 "payload": str}, pk=("provider", "schedule"), if_not_exists=True)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -182,12 +202,24 @@ class LocalLog:
 
     # -- writes -------------------------------------------------------------------
     def append(self, events: Iterable[Event], outbox: bool = True,
-               cursor: tuple[str, str] | None = None) -> list[Event]:
+               cursor: tuple[str, str] | None = None,
+               delivery: tuple[str, tuple[str, ...]] | None = None) -> list[Event]:
         """Commit events (and their outbox rows, and a sync cursor) in one transaction.
+
+        With ``delivery`` (id, the states it may be in) the delivery is marked sent in the
+        same transaction, so what records a post is written exactly once: if the delivery is
+        no longer in one of those states, nothing is written and :class:`DeliveryTaken` says so.
 
         Returns the events that were new; ones already in the log are skipped."""
         added = []
         with self._transaction():
+            if delivery is not None:
+                ident, states = delivery
+                done = self.conn.execute(
+                    f"UPDATE deliveries SET state='sent', last_error='' WHERE id=? AND state IN "
+                    f"({', '.join('?' * len(states))})", (ident, *states))
+                if done.rowcount != 1:
+                    raise DeliveryTaken(f"{self.path}: delivery {ident} was already sent, marked or dropped")
             for event in events:
                 cur = self.conn.execute(_INSERT, _row(event))
                 if cur.rowcount == 1:
@@ -402,6 +434,88 @@ class LocalLog:
     def release(self, source: str) -> None:
         with self._lock:
             self.conn.execute("DELETE FROM held WHERE source = ?", (source,))
+
+    # -- the on-call cache: who the paging providers said is on call (paging/page.py) ----
+    def replace_on_call(self, provider: str, schedules: list[str], rows: list[tuple]) -> None:
+        """Replace the rows of ``schedules`` for one provider, in one transaction; each row is
+        (schedule, person, until_ms, fetched_ms, payload)."""
+        with self._transaction():
+            self.conn.executemany("DELETE FROM oncall WHERE provider = ? AND schedule = ?",
+                                  [(provider, s) for s in schedules])
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO oncall(provider, schedule, person, until_ms, fetched_ms, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?)", [(provider, *row) for row in rows])
+
+    def on_call_rows(self) -> list[tuple[str, str, str, int, int, str]]:
+        """(schedule, provider, person, until_ms, fetched_ms, payload), by schedule."""
+        with self._lock:
+            return self.conn.execute("SELECT schedule, provider, person, until_ms, fetched_ms, payload "
+                                     "FROM oncall ORDER BY schedule, provider").fetchall()
+
+    def holds_local_state(self) -> bool:
+        """Anything besides events kept here: posts or pages waiting, the on-call cache."""
+        with self._lock:
+            return any(self.conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
+                       for table in ("deliveries", "oncall"))
+
+    # -- deliveries: posts and pages waiting out an outage (comms/outbox.py) -------------
+    def add_delivery(self, row: dict) -> None:
+        with self._transaction():
+            self.conn.execute(f"INSERT INTO deliveries ({', '.join(DELIVERY_COLUMNS)}) VALUES "
+                              f"({', '.join('?' * len(DELIVERY_COLUMNS))})",
+                              tuple(row[c] for c in DELIVERY_COLUMNS))
+
+    def claim_deliveries(self, now_ms: int, lease_ms: int, states: tuple[str, ...], ids: list[str] | None = None,
+                         due_only: bool = True, limit: int = 20) -> list[tuple]:
+        """Take deliveries to send, in one transaction: those in ``states`` (due by ``now_ms``
+        when ``due_only``; only ``ids`` when given) become "sending" until ``now_ms + lease_ms``,
+        one more attempt each. Returns their rows as they were before, so a caller can tell a
+        "sending" left behind by a process that stopped. Two processes never take the same one."""
+        where = f"state IN ({', '.join('?' * len(states))})"
+        args: list = list(states)
+        if due_only:
+            where += " AND next_try_ms <= ?"
+            args.append(now_ms)
+        if ids is not None:
+            where += f" AND id IN ({', '.join('?' * len(ids))})"
+            args += ids
+        with self._transaction():
+            rows = self.conn.execute(f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries WHERE {where} "
+                                     "ORDER BY next_try_ms, created_ms LIMIT ?", (*args, limit)).fetchall()
+            self.conn.executemany("UPDATE deliveries SET state='sending', attempts=attempts+1, next_try_ms=? "
+                                  "WHERE id=?", [(now_ms + lease_ms, row[0]) for row in rows])
+        return rows
+
+    def set_delivery(self, ident: str, from_states: tuple[str, ...], **changes) -> bool:
+        """Change a delivery still in one of ``from_states``; False if it was not."""
+        cols = [c for c in changes if c in DELIVERY_COLUMNS and c != "id"]
+        with self._transaction():
+            done = self.conn.execute(
+                f"UPDATE deliveries SET {', '.join(f'{c}=?' for c in cols)} WHERE id=? AND state IN "
+                f"({', '.join('?' * len(from_states))})", (*(changes[c] for c in cols), ident, *from_states))
+        return done.rowcount == 1
+
+    def deliveries(self, states: tuple[str, ...] | None = None, incident: str | None = None,
+                   ident: str | None = None) -> list[tuple]:
+        """Delivery rows (DELIVERY_COLUMNS), oldest first."""
+        where, args = ["1=1"], []
+        if states is not None:
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            args += states
+        if incident is not None:
+            where.append("incident = ?")
+            args.append(incident)
+        if ident is not None:
+            where.append("id = ?")
+            args.append(ident)
+        return self._all(f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM deliveries WHERE {' AND '.join(where)} "
+                         "ORDER BY created_ms, id", args)
+
+    def delivery_counts(self, states: tuple[str, ...]) -> tuple[int, int | None]:
+        """How many deliveries are in ``states``, and the earliest next try among them."""
+        row = self._one(f"SELECT count(*), min(next_try_ms) FROM deliveries WHERE state IN "
+                        f"({', '.join('?' * len(states))})", states)
+        return row[0], row[1]
 
     def quarantined(self) -> list[tuple[str, str, bytes]]:
         """(source, reason, raw) of every refused entry, oldest first."""

@@ -155,11 +155,13 @@ class SyncEngine:
         self._update()
 
     def stop(self, timeout: float = 3.0) -> None:
+        """Ask the threads to end and wait at most ``timeout`` for all of them together."""
         self.room.unsubscribe(self._on_commit)
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
 
     def set_presence(self, incident_id: str | None, role: str) -> None:
@@ -187,6 +189,21 @@ class SyncEngine:
         client = self._client(timeout)
         try:
             return self._push_all(client)
+        except _store_errors() as exc:
+            raise self._error(exc) from None
+        finally:
+            client.close()
+
+    def claim(self, key: str, ttl: float, timeout: float = 3.0) -> bool:
+        """Take ``key`` for this terminal for ``ttl`` seconds, once for the whole room (SET NX
+        PX): True when this terminal holds it (taken now, or taken by it before), False when
+        another terminal does. Raises SyncError when the store cannot be asked."""
+        full = f"{self.config.prefix}:claim:{key}"
+        client = self._client(timeout)
+        try:
+            if client.set(full, self.room.origin, nx=True, px=max(1, int(ttl * 1000))):
+                return True
+            return _s(client.get(full) or b"") == self.room.origin
         except _store_errors() as exc:
             raise self._error(exc) from None
         finally:

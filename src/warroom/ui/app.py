@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
+import sys
 import threading
 import time
 from typing import Callable
@@ -40,11 +41,18 @@ from .widgets.panels import ClocksPanel, FollowUpPanel, IncidentHeader, Roster, 
 from .widgets.timeline import TimelineView
 
 TYPED_ONTO_S = 1.0  # keys this soon after an entry comes back were meant for the next one
-SYNC_GOODBYE_S = 1.0  # per sync thread, at quit
+# A command letter followed this soon by another printable key was the first letter of a
+# sentence: nobody reads a dialog that fast. Well above the gaps of fast typing (≈ 100 ms),
+# below a person's reaction to a dialog opening.
+PROSE_GAP_S = 0.3
+SYNC_GOODBYE_S = 0.4  # for the sync threads, at quit: a live store takes milliseconds, a hung one never
+# Paging's own timer (screens/page.py): a due escalation step pages within this, and a tick with
+# nothing configured costs one stat of the contacts file.
+PAGING_TICK_S = 5.0
 # The commands that open a dialog: typed as the first letter of a sentence, theirs is dropped.
 DIALOG_ACTIONS = frozenset({"declare", "severity", "status", "assign", "checklist", "comms", "update_posted",
                             "acknowledge", "switch", "rollback", "resolve", "reopen", "action_items",
-                            "postmortem", "diagnostic", "help"})
+                            "postmortem", "diagnostic", "help", "fields", "page"})
 KIND_FILTERS: list[frozenset[str] | None] = [None, *(frozenset({k}) for k in ENTRY_KINDS)]
 
 
@@ -121,6 +129,8 @@ class WarroomApp(App):
     TITLE = "warroom"
     BINDINGS = bindings()
     COMMANDS = App.COMMANDS | {lambda: _palette()}
+    delivery_runner = None  # posts waiting out an outage, sent from the tick (screens/comms.py)
+    pager = None  # pages, acknowledgements and who is on call, on a timer of their own (screens/page.py)
 
     def __init__(self, room: Room, sync=None, clock=None, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
@@ -149,9 +159,11 @@ class WarroomApp(App):
         self._typed = itertools.count()
         # A printable key typed while no text field had the focus, and the screens then open:
         # if a dialog opened on it and the very next key is printable too, the two were prose.
-        self._armed: tuple[int, str] | None = None
+        self._armed: tuple[int, str, str, float] | None = None
         self._prose = False  # keys go to the entry line until the next non-printable one
         self._drop_dialog = False
+        self._quitting = None  # the timer of a q that may still be the start of a sentence
+        self.prose_gap_s = PROSE_GAP_S
         self._drafts: list[tuple[Event, Unsaved]] = []  # typed, shown, not yet handed to the writer
 
     def on_load(self) -> None:
@@ -175,13 +187,24 @@ class WarroomApp(App):
         if not event.is_printable or not event.character:
             self._prose = self._drop_dialog = False
             return False
+        depth = len(self.screen_stack)
+        quick = armed is not None and event.time - armed[3] < self.prose_gap_s
+        if self._quitting is not None and armed is not None:
+            self._quitting.stop()  # "queue full": not a quit
+            self._quitting = None
+            self._to_entry(armed[2] + event.character)
+            return True
+        if quick and depth > armed[0]:
+            # even a dialog that opened on a text field: the key was not typed into it
+            self.screen.dismiss(None)
+            self._to_entry(armed[2] + event.character)
+            return True
         if isinstance(self.focused, (Input, TextArea)):
             self._prose = False
             return False
         if self._prose:
             self._to_entry(event.character)
             return True
-        depth = len(self.screen_stack)
         if armed is not None and depth > armed[0] and event.key not in self.active_bindings:
             # (a key the dialog binds, like y in a y/n question, is its answer)
             self.screen.dismiss(None)  # unanswered: nothing is recorded
@@ -194,8 +217,16 @@ class WarroomApp(App):
         if depth == 1 and event.key not in self.active_bindings:
             self._to_entry(event.character)
             return True
-        self._armed = (depth, event.key, event.character)
+        self._armed = (depth, event.key, event.character, event.time)
+        if depth == 1 and event.key == self.key_for("quit") and self.prose_gap_s > 0:
+            # q quits unless a sentence goes on at once: the gap is the only wait
+            self._quitting = self.set_timer(self.prose_gap_s, self._quit_now)
+            return True
         return False
+
+    async def _quit_now(self) -> None:
+        self._quitting = None
+        await self.run_action("quit")
 
     def _dialog_keys(self) -> set[str]:
         return {self.key_for(action_id) for action_id in DIALOG_ACTIONS}
@@ -250,6 +281,7 @@ class WarroomApp(App):
             self.alerts.watch(incident_id, now)
         self.room.subscribe(self._on_events)
         self._next_second()
+        self._paging_timer = self.set_interval(PAGING_TICK_S, self._paging_tick)
         self.query_one(TimelineView).focus()
         # after the first frame: what the first entry would otherwise wait for
         self.call_after_refresh(self._load_runbooks)
@@ -300,6 +332,14 @@ class WarroomApp(App):
             # goodbye (its presence), and is left behind if it is stuck on the store; they
             # are daemons, and the outbox keeps what they did not push for the next start.
             self.sync.stop(timeout=SYNC_GOODBYE_S)
+            # Said once the terminal is back (the app unmounts after leaving its screen), from
+            # the local log alone: nothing here waits on the store.
+            waiting = self.room.outbox_size()
+            if waiting:
+                one = waiting == 1
+                print(f"warroom: {waiting} {'event waits' if one else 'events wait'} in the local log "
+                      f"({self.room.log_path}) for the shared store: {'it goes' if one else 'they go'} out "
+                      "at the next start", file=sys.stderr)
         self._collector.at_quit()
 
     def key_for(self, action_id: str) -> str:
@@ -346,13 +386,18 @@ class WarroomApp(App):
     def _follow_up(self, state, policy, now: int) -> list[tuple[str, str]]:
         if state is None:
             return []
+        from ..model.public import customer_email_line
+
+        # playbook 001's customer email, counted down while it is owed and not sent
+        email = customer_email_line(state, policy, now)
+        lines = [email] if email else []
         if self._changes is None:
             self._changes = self.room.events(state.id, with_entries=False)
         if not clocks.is_resolved(state, policy) and all(e.kind != "action_item" for e in self._changes):
-            return []  # no follow-up clocks run yet: not worth importing their module for
+            return lines  # no follow-up clocks run yet: not worth importing their module for
         from ..followup import resolution
 
-        return resolution.clock_lines(state, policy, self._changes, now)
+        return lines + resolution.clock_lines(state, policy, self._changes, now)
 
     def _next_second(self) -> None:
         # On the turn of the second: the UTC clock changes when the wall clock does, and
@@ -371,15 +416,35 @@ class WarroomApp(App):
         state = self.state
         self._show_time(state, self.room.policy_for(state) if state else None)
         self._alert()
+        self._run_deliveries()
+
+    def _run_deliveries(self) -> None:
+        if self.delivery_runner is None:
+            from .screens.comms import DeliveryRunner
+            self.delivery_runner = DeliveryRunner(self)
+        self.delivery_runner.tick()
+
+    async def action_quit(self) -> None:
+        """Quit; posts still waiting are said on the way out (the next start resumes them)."""
+        from .screens.comms import waiting_at_quit
+
+        self.exit(message=waiting_at_quit(self.room))
 
     def _alert(self) -> None:
         """Tell what rings now (model/alerts.py), and the incidents declared elsewhere since the
-        last tick: the bell and a notification, summed up when there are many."""
-        alerts = self.alerts.due(self.clock(), self._open_incident)
+        last tick: a notification each, summed up when there are many, and one bell for them
+        all (two bells in the same instant are one sound). The end of recovery monitoring is
+        the shown incident's, whose clocks panel counts it down."""
+        now = self.clock()
+        alerts = self.alerts.due(now, self._open_incident)
+        state = self.state
+        if state is not None and not self.room.is_open_id(state.id):
+            alerts += self.alerts.recovery(state, self.room.policy_for(state), now)
         declared, self._declared_elsewhere = self._declared_elsewhere, []
-        for notice in notices(alerts, declared):
-            if notice.bell:
-                self.bell()
+        told = notices(alerts, declared)
+        if any(notice.bell for notice in told):
+            self.bell()
+        for notice in told:
             extra = {} if notice.timeout is None else {"timeout": notice.timeout}
             self.notify(notice.message, title=notice.title, severity=notice.severity, markup=False, **extra)
 
@@ -463,6 +528,9 @@ class WarroomApp(App):
                 if state:
                     self.show_incident(state.id)
                     self.notify(f"{state.id} · {state.slug}", title=f"{state.severity} declared", markup=False)
+                    # who takes the roles is the next question: the assign dialog, on IC's
+                    # person (Esc leaves them unassigned)
+                    self._assign(state.id, on_person=True)
         self.push_screen(DeclareScreen(self.room.policy), declared)
 
     def action_severity(self) -> None:
@@ -500,36 +568,65 @@ class WarroomApp(App):
                                     " through the resolution checklist) · Esc to cancel"), picked)
 
     def action_assign(self) -> None:
-        from .screens.dialogs import AssignScreen
-
         if not self._need_incident():
             return
-        state = self.state
+        self._assign(self.state.id)
+
+    def _assign(self, incident: str, on_person: bool = False) -> None:
+        """The assign dialog; after a role nobody held is filled it goes on to the next one
+        nobody holds, on its person (Esc when done), so a room is staffed in one go."""
+        from ..room import Unchanged
+        from .screens.dialogs import AssignScreen
+
+        state = self.room.state(incident, wait=False)
+        policy = self.room.policy_for(state)
+        held = dict(state.roles)  # as the dialog shows them (the state itself moves on)
 
         def assigned(answer: dict | None) -> None:
-            if answer:
-                self._do(self.room.assign, self.incident_id, answer["role"], answer["person"], answer["briefing"])
-        self.push_screen(AssignScreen(self.room.policy_for(state), state.roles, incident_id=state.id), assigned)
+            if not answer:
+                return
+            done = self._do(self.room.assign, incident, answer["role"], answer["person"], answer["briefing"])
+            if isinstance(done, Unchanged):
+                self.notify(done.reason, title="Nothing recorded", markup=False)
+            elif done is not None and not held.get(answer["role"]):
+                roles = self.room.state(incident, wait=False).roles
+                if any(not roles.get(r.id) for r in policy.roles):
+                    self._assign(incident, on_person=True)
+        self.push_screen(AssignScreen(policy, held, incident_id=incident, on_person=on_person), assigned)
 
     def action_checklist(self) -> None:
+        """Your own role's checklist: the one role you hold opens at once, several are a
+        short pick; holding none, you pick among every role's."""
         from .screens.dialogs import ChecklistScreen, PickScreen
 
         if not self._need_incident():
             return
         state = self.state
         policy = self.room.policy_for(state)
-        options = [(r.id, f"{r.id} — {r.name} ({len(state.done_tasks(r.id))}/{len(r.tasks)})")
-                   for r in policy.roles if r.tasks]
+        incident = state.id
 
-        def picked(role_id: str | None) -> None:
+        def open_checklist(role_id: str | None) -> None:
             if not role_id:
                 return
             role = policy.role(role_id)
-            incident = self.incident_id
             self.push_screen(ChecklistScreen(
                 role.name, role.tasks, self.state.done_tasks(role.id),
                 lambda task, done: self._do(self.room.tick_task, incident, role.id, task, done)))
-        self.push_screen(PickScreen("Checklist of which role?", options), picked)
+
+        with_tasks = [r for r in policy.roles if r.tasks]
+        mine = [r for r in with_tasks if state.roles.get(r.id) == self.room.user]
+        if len(mine) == 1:
+            open_checklist(mine[0].id)
+            return
+        options = [(r.id, f"{r.id} — {r.name} ({len(state.done_tasks(r.id))}/{len(r.tasks)})")
+                   for r in mine or with_tasks]
+        if mine:
+            title = f"Your roles in {incident}: checklist of which?"
+        elif self.room.user in state.roles.values():
+            title = f"Your roles in {incident} have no tasks: checklist of which role?"
+        else:
+            title = f"You hold no role in {incident}: checklist of which role?"
+        self.push_screen(PickScreen(title, options), open_checklist)
 
     def action_update_posted(self) -> None:
         """Record that an update went out: where and what, asked first (prefilled)."""
@@ -576,6 +673,11 @@ class WarroomApp(App):
             from .screens.comms import CommsScreen
             self.push_screen(CommsScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
 
+    def action_fields(self) -> None:
+        if self._need_incident():
+            from .screens.fields import FieldsScreen
+            self.push_screen(FieldsScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
+
     def action_resolve(self) -> None:
         if self._need_incident():
             from .screens.resolution import ResolutionScreen
@@ -606,13 +708,36 @@ class WarroomApp(App):
             from .screens.actions import ActionsScreen
             self.push_screen(ActionsScreen(self.room, self.incident_id), lambda _: self.refresh_panels())
 
+    def action_page(self) -> None:
+        """Page a person, team or schedule of the contacts file for the shown incident."""
+        if self._need_incident():
+            self._pager().open_dialog(self.incident_id)
+
+    def _pager(self):
+        if self.pager is None:
+            from .screens.page import Pager
+            self.pager = Pager(self)
+        return self.pager
+
+    def _paging_tick(self) -> None:
+        """Paging's timer: waiting pages, due escalation steps, acknowledgements and who is on
+        call, in a thread worker (screens/page.py); no thread at all with nothing configured."""
+        if self.is_running:
+            self._pager().tick()
+
+    def on_paging_checked(self, message) -> None:
+        if self.is_running and self.pager is not None:
+            self.pager.checked(message.report)
+
     def action_postmortem(self) -> None:
         if self._need_incident():
             from .screens.postmortem import PostmortemScreen
             self.push_screen(PostmortemScreen(self.room, self.incident_id))
 
     async def action_runbook(self, runbook_id: str) -> None:
-        """Open a runbook's checklist and panes beside the timeline, and record that it started."""
+        """Open a runbook's checklist and panes beside the timeline. Only here: the checklist's
+        first line records "runbook started" for the room, on purpose. A drill's own runbook,
+        opened as the drill starts, is recorded once as part of the exercise."""
         book = self.runbooks.get(runbook_id)
         if book is None or not self._need_incident():
             return
@@ -624,7 +749,10 @@ class WarroomApp(App):
         except LookupError as exc:
             self.notify(str(exc), title="Drill scenario missing", severity="error", markup=False)
             return
-        await self._show_panes(open_runbook(self.room, self.incident_id, book, drill=drill))
+        record = drill is not None and drill.scenario.runbook == runbook_id and not any(
+            e.kind == "runbook" and e.payload.get("runbook") == runbook_id
+            for e in self.room.events(self.incident_id, with_entries=False))
+        await self._show_panes(open_runbook(self.room, self.incident_id, book, drill=drill, record=record))
 
     def action_diagnostic(self) -> None:
         """Open one diagnostic pane: pick a source, give its target."""
@@ -652,22 +780,93 @@ class WarroomApp(App):
         await self._show_panes([pane], replace=False)
 
     async def _show_panes(self, widgets: list, replace: bool = True) -> None:
+        """Mount panes (a column of their own; on a narrow console, over most of the timeline)
+        and give the first diagnostic the focus, where its keys are shown."""
+        from .widgets.diag_pane import arrange, DiagPane
+
         panes = self.query_one("#panes")
         if replace:
             await panes.remove_children()
         await panes.mount_all(widgets)
         panes.add_class("-open")
         panes.screen.add_class("-panes")
-        focusable = [w for w in widgets if getattr(w, "table", None) is not None]
-        if focusable:
-            focusable[0].table.focus()
+        panes.screen.remove_class("-timeline-front")
+        first = next((w for w in widgets if isinstance(w, DiagPane)), widgets[0] if widgets else None)
+        if first is not None:
+            arrange(panes, current=first)
+            first.focus_target.focus()
+        self.query_one(KeyBar).show_keys(self.key_for)
 
     async def action_close_panes(self) -> None:
         panes = self.query_one("#panes")
         await panes.remove_children()
         panes.remove_class("-open")
         panes.screen.remove_class("-panes")
+        panes.screen.remove_class("-timeline-front")
         self.query_one(TimelineView).focus()
+        self.query_one(KeyBar).show_keys(self.key_for)
+
+    # -- between the panes and the entry line -------------------------------------------------
+    def action_focus_next(self) -> None:
+        self._cycle_focus(1)
+
+    def action_focus_previous(self) -> None:
+        self._cycle_focus(-1)
+
+    def action_next_pane(self) -> None:
+        self._cycle_focus(1)
+
+    def action_previous_pane(self) -> None:
+        self._cycle_focus(-1)
+
+    def _cycle_focus(self, step: int) -> None:
+        """Tab and F6 (Shift: back) on the console: each open pane's table or checklist in
+        screen order, then the entry line, and round again; from the timeline, the first pane
+        (back: the entry line). With no pane open, the timeline and the entry line. In the entry
+        line Tab cycles the kind (its own binding) and F6 leaves it. A dialog keeps its order."""
+        screen = self.screen
+        if not isinstance(screen, ConsoleScreen):
+            screen.focus_next() if step > 0 else screen.focus_previous()
+            return
+        from .widgets.diag_pane import pane_targets
+
+        entry = self.query_one(QuickEntry)
+        targets = pane_targets(self.query_one("#panes"))
+        ring = [*targets, entry] if targets else [self.query_one(TimelineView), entry]
+        focused = self.focused
+        here = next((i for i, w in enumerate(ring)
+                     if focused is not None and (focused is w or w in focused.ancestors)), None)
+        target = ring[(here + step) % len(ring)] if here is not None else ring[0 if step > 0 else -1]
+        target.focus()
+
+    def action_panes_or_timeline(self) -> None:
+        """On a narrow console: the timeline in front of the panes (they shrink to one line
+        each), or the panes in front again; the focus follows unless it is in the entry line."""
+        from .widgets.diag_pane import arrange, panes_in
+
+        screen, panes = self.screen, self.query_one("#panes")
+        timeline_front = not screen.has_class("-timeline-front")
+        screen.set_class(timeline_front, "-timeline-front")
+        arrange(panes)
+        timeline, focused = self.query_one(TimelineView), self.focused
+        if timeline_front and focused is not None and focused is not self.query_one(QuickEntry):
+            timeline.focus()
+        elif not timeline_front and focused is timeline:
+            current = next((p for p in panes_in(panes) if p.has_class("-current")), None)
+            if current is not None:
+                current.focus_target.focus()
+        self.query_one(KeyBar).show_keys(self.key_for)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        # F6 moves between panes only while some are open, and falls through to a runbook bound
+        # to it otherwise; ctrl+t only where the panes cover the timeline (narrow or short).
+        if action in ("next_pane", "previous_pane", "panes_or_timeline"):
+            screen = self.screen
+            if not isinstance(screen, ConsoleScreen) or not screen.has_class("-panes"):
+                return False
+            if action == "panes_or_timeline":
+                return screen.has_class("-narrow") or screen.has_class("-short")
+        return True
 
     def action_acknowledge(self) -> None:
         from .screens.dialogs import RecordScreen

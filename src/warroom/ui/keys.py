@@ -28,8 +28,12 @@ ACTIONS: list[Action] = [
     Action("comms", "m", "Comms", "Fill, edit, copy and send a status update template", "comms"),
     Action("update_posted", "u", "Update sent", "Record that a status update went out: channel and text, then Enter",
            "comms"),
+    Action("fields", "F", "Fields", "Fields form: impact, what we know, actions, ETA, the customer fields, "
+           "milestones — who set each and when", "comms", show=False),
     Action("acknowledge", "K", "Ack", "Acknowledge the incident (meets the response deadline), then Enter", "incident"),
     Action("switch", "x", "Switch", "Switch between incidents", "incident"),
+    Action("page", "p", "Page", "Page a person, team or schedule of the contacts file (a reason, then Enter)",
+           "escalation", show=False),
     Action("rollback", "b", "Rollback?", "Walk the rollback decision tree", "incident", show=False),
     Action("resolve", "R", "Resolve", "Resolve: the resolution checklist, with an override", "follow-up"),
     Action("reopen", "O", "Reopen", "Re-open after a recurrence: what recurred, then Enter", "follow-up", show=False),
@@ -38,6 +42,12 @@ ACTIONS: list[Action] = [
     Action("postmortem", "P", "Postmortem", "Preview and save the postmortem", "follow-up", show=False),
     Action("diagnostic", "o", "Pane", "Open a diagnostic pane (pods, postgres, redis, http)", "diagnostics"),
     Action("close_panes", "W", "Close panes", "Close the diagnostic panes", "diagnostics", show=False),
+    Action("next_pane", "f6", "Next pane", "With panes open: the next pane, then the entry line (Tab too,"
+           " except in the entry line, where Tab cycles the kind)", "diagnostics", show=False),
+    Action("previous_pane", "shift+f6", "Previous pane", "With panes open: the previous pane (Shift+Tab too)",
+           "diagnostics", show=False),
+    Action("panes_or_timeline", "ctrl+t", "Timeline", "On a narrow terminal: the timeline in front of the panes,"
+           " or the panes in front", "diagnostics", show=False),
     Action("filter_text", "slash", "Filter", "Filter the timeline by text", "timeline"),
     Action("filter_kind", "f", "Kind", "Cycle the timeline's kind filter", "timeline"),
     Action("help", "question_mark", "Help", "Show every key binding", "app"),

@@ -1,13 +1,21 @@
 """The communications lead's pane: a playbook template filled from live state, editable,
-then sent (Slack / Statuspage / PagerDuty), marked as sent, copied or saved.
+then sent to an audience (a Slack channel, the status page, PagerDuty, e-mail), marked as
+sent, copied or saved.
 
 Posting runs in a thread worker so a slow or hung service never freezes the console; the
-result comes back to the UI thread, which records it (``update_posted`` resets the update
-clock). A failure stays on screen with its reason and a retry key; nothing is recorded.
+post goes through the outbox (comms/outbox.py), which records it (``update_posted`` resets
+the update clock) once it has gone. One that cannot go now waits there, listed here and on
+the status line, and the console's tick retries it (:class:`DeliveryRunner`). One whose
+reply was lost from a service that cannot de-duplicate (Slack, e-mail) asks before it is
+ever sent again. From a drill the pane says so: the text goes out prefixed ``[DRILL]``,
+to the drill's own targets only, and without them nothing is sent (a dry run, recorded).
+A public template (status page, customer email) lists under the preview the customer fields
+it states the playbook's sentence for, and sending it asks first while any is left.
 """
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from pathlib import Path
 
@@ -16,14 +24,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
-from textual.widgets import Button, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Select, SelectionList, Static, TextArea
 
-from ...comms import templates
+from ...errors import WarroomError
+from ...model.times import hhmm
 from ...room import RoomError
 
-TARGET_FOR = {"status-page": "statuspage"}
-TARGETS = (("Slack", "slack"), ("Statuspage", "statuspage"), ("PagerDuty", "pagerduty"))
+TARGET_KIND = {"status-page": "statuspage", "customer-email": "email"}
+BUILT_IN_LABEL = {"slack": "Slack", "statuspage": "Statuspage", "pagerduty": "PagerDuty"}
+CHECK_EVERY_S = 5.0  # how often the tick looks for posts due in the outbox
 
 
 class CommsPane(Vertical):
@@ -33,20 +44,29 @@ class CommsPane(Vertical):
     CommsPane { height: 1fr; }
     CommsPane #comms-pick { height: auto; }
     CommsPane #comms-pick Select { width: 1fr; }
+    CommsPane #comms-statuspage { height: auto; max-height: 8; display: none; }
+    CommsPane #comms-statuspage.shown { display: block; }
+    CommsPane #comms-components { width: 1fr; height: auto; max-height: 8; }
+    CommsPane #comms-notify { width: auto; }
     CommsPane #comms-draft { height: 1fr; }
+    CommsPane #comms-unfilled { height: auto; padding: 0 1; color: $warning; display: none; }
+    CommsPane #comms-unfilled.shown { display: block; }
+    CommsPane #comms-waiting { height: auto; padding: 0 1; color: $warning; display: none; }
+    CommsPane #comms-waiting.shown { display: block; }
     CommsPane #comms-status { height: auto; min-height: 1; padding: 0 1; }
     CommsPane #comms-status.error { color: $error; }
     CommsPane #comms-status.ok { color: $success; }
     CommsPane #comms-buttons { height: auto; }
     """
     BINDINGS = [
-        Binding("ctrl+s", "send", "Send", id="comms.send", tooltip="Post the text to the chosen target"),
+        Binding("ctrl+s", "send", "Send", id="comms.send", tooltip="Post the text to the chosen audience"),
         Binding("ctrl+t", "mark_sent", "Mark sent", id="comms.mark_sent",
                 tooltip="Record that this update went out (resets the update clock)"),
         Binding("ctrl+b", "copy", "Copy", id="comms.copy", tooltip="Copy the text to the clipboard (OSC 52)"),
         Binding("ctrl+o", "save", "Save", id="comms.save", tooltip="Write the text to a file"),
         Binding("f5", "refill", "Refill", id="comms.refill", tooltip="Fill the template again from live state"),
-        Binding("ctrl+r", "retry", "Retry", id="comms.retry", tooltip="Retry the last failed post"),
+        Binding("ctrl+r", "retry", "Retry", id="comms.retry",
+                tooltip="Send a waiting post now; one whose reply was lost asks first"),
     ]
 
     def __init__(self, room, incident_id: str, template: str = "update", poster=None,
@@ -54,26 +74,96 @@ class CommsPane(Vertical):
         super().__init__(**kwargs)
         self.room, self.incident_id, self.poster = room, incident_id, poster
         self.out_dir = Path(out_dir) if out_dir else Path.cwd()
+        from ...comms import templates
+
         state = room.state(incident_id)
-        self.names = templates.names(room.policy_for(state).name)
+        self.policy = room.policy_for(state).name
+        self.slug, self.drill = state.slug, bool(state.drill)
+        self.names = templates.names(self.policy)
         self.template = template if template in self.names else (self.names[0] if self.names else "")
-        self.failed: tuple[str, str] | None = None
+        self.settings, self.settings_error = self._settings()
+        self.last = None  # the last post made here (comms.post.Posted)
+        self.unfilled: tuple[str, ...] = ()  # the filled text's customer fields left to the playbook
         self.busy = False
+
+    def _settings(self):
+        from ...comms.settings import load_settings, Settings
+
+        if self.poster is not None:
+            return self.poster.settings, ""
+        try:
+            return load_settings(), ""
+        except WarroomError as exc:  # shown; posting says it again
+            return Settings(), str(exc)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="comms-pick"):
-            yield Select([(n, n) for n in self.names], value=self.template or Select.NULL,
+            yield Select([(Text(n), n) for n in self.names], value=self.template or Select.NULL,
                          allow_blank=False, id="comms-template")
-            yield Select(TARGETS, value=TARGET_FOR.get(self.template, "slack"), allow_blank=False,
+            yield Select(self._audience_options(), value=self._audience_for(self.template), allow_blank=False,
                          id="comms-target")
+        comps = self.settings.statuspage_components
+        with Horizontal(id="comms-statuspage"):
+            yield SelectionList[str](*[(Text(self._component_label(c)), c, True) for c in comps],
+                                     id="comms-components")
+            yield Checkbox("Notify subscribers", True, id="comms-notify")
         yield TextArea(self._fill(), id="comms-draft", soft_wrap=True)
-        yield Static(Text("ctrl+s send · ctrl+t mark sent · ctrl+b copy · ctrl+o save · f5 refill"),
-                     id="comms-status")
+        yield Static(id="comms-unfilled")
+        yield Static(id="comms-waiting")
+        yield Static(Text(self._opening_line()), id="comms-status")
         with Horizontal(id="comms-buttons"):
             yield Button("Send", id="comms-send", variant="primary")
             yield Button("Mark sent", id="comms-mark")
             yield Button("Copy", id="comms-copy")
             yield Button("Save", id="comms-save")
+
+    def _component_label(self, component: str) -> str:
+        name = self.settings.component_name(component)
+        return f"{name} ({component})" if name != component else component
+
+    def on_mount(self) -> None:
+        self._show_target_options()
+        self.show_unfilled()
+        self.show_waiting()
+
+    def _opening_line(self) -> str:
+        keys = "ctrl+s send · ctrl+t mark sent · ctrl+b copy · ctrl+o save · f5 refill"
+        if self.settings_error:
+            return f"{self.settings_error} · {keys}"
+        if self.drill:
+            kinds = self.settings.drill.kinds()
+            where = (f"only to the drill's own {', '.join(kinds)} targets ([drill]), others are dry runs"
+                     if kinds else "nowhere: every post is a dry run (no [drill] targets in config.toml)")
+            return f"DRILL: texts go out prefixed [DRILL], {where} · {keys}"
+        return keys
+
+    # -- audiences ---------------------------------------------------------------------------
+    def _audience_options(self) -> list[tuple[Text, str]]:
+        options = []
+        for name in self.settings.audience_names(self.policy):
+            audience = self.settings.audience(name, self.slug)
+            shown = name.replace("{slug}", self.slug)
+            if name in BUILT_IN_LABEL:
+                label = BUILT_IN_LABEL[name]
+            else:
+                label = f"{shown} — {audience.kind}" if audience else f"{shown} — not set up"
+            options.append((Text(label), name))  # names from config.toml: never markup
+        return options
+
+    def _kind(self, name: str) -> str:
+        audience = self.settings.audience(name, self.slug)
+        return audience.kind if audience else ""
+
+    def _audience_for(self, template: str) -> str:
+        """The audience a template goes to first: the policy's first default of its kind."""
+        kind = TARGET_KIND.get(template, "slack")
+        names = self.settings.audience_names(self.policy)
+        ready = [n for n in names if self._kind(n) == kind and (kind != "slack" or n == "slack"
+                                                                 or self.settings.audience(n, self.slug).slack_webhook)]
+        return ready[0] if ready else "slack"
+
+    def _show_target_options(self) -> None:
+        self.query_one("#comms-statuspage").set_class(self._kind(self.target) == "statuspage", "shown")
 
     # -- helpers -----------------------------------------------------------------------------
     @property
@@ -84,18 +174,63 @@ class CommsPane(Vertical):
     def target(self) -> str:
         return str(self.query_one("#comms-target", Select).value)
 
+    @property
+    def components(self) -> list[str]:
+        return list(self.query_one("#comms-components", SelectionList).selected)
+
+    @property
+    def notify(self) -> bool:
+        return self.query_one("#comms-notify", Checkbox).value
+
     def _fill(self) -> str:
+        from ...comms import templates
+
+        self.unfilled = ()
         if not self.template:
             return ""
         try:
-            return templates.render_for(self.room, self.incident_id, self.template)
+            draft = templates.draft_for(self.room, self.incident_id, self.template)
         except templates.TemplateError as exc:
             return f"(template error: {exc})"
+        self.unfilled = draft.unfilled
+        return draft.text
 
     def show_status(self, message: str, kind: str = "") -> None:
         status = self.query_one("#comms-status", Static)
         status.set_classes(kind)
         status.update(Text(message))
+
+    def show_unfilled(self) -> None:
+        """Under the preview of a public text: each customer field it states the playbook's
+        sentence for ("customer impact: playbook sentence (not filled)")."""
+        lines = [f"⚠ {why}" for why in self.unfilled]
+        if lines:
+            lines.insert(0, "Public text with the playbook's sentence where a customer field is not filled "
+                            "(the fields form fills them; f5 refills):")
+        unfilled = self.query_one("#comms-unfilled", Static)
+        unfilled.update(Text("\n".join(lines)))
+        unfilled.set_class(bool(lines), "shown")
+
+    def show_waiting(self) -> None:
+        """The posts of this incident waiting in the outbox, one line each."""
+        from ...comms import outbox
+
+        lines = []
+        for d in outbox.pending(self.room, self.incident_id):
+            if d.state == outbox.ASK:
+                what = "may have gone (no reply): ctrl+r asks whether to send it again"
+            elif d.state == outbox.SENDING:
+                what = "being sent"
+            else:
+                what = f"next try {hhmm(d.next_try_ms)}:{d.next_try_ms // 1000 % 60:02d} UTC"
+            reason = f" — {d.last_error}" if d.last_error else ""
+            lines.append(f"⧗ {d.target}: {d.state}, attempt {d.attempts}, {what}{reason}")
+        waiting = self.query_one("#comms-waiting", Static)
+        waiting.update(Text("\n".join(lines)))
+        waiting.set_class(bool(lines), "shown")
+
+    def _refresh_count(self) -> None:
+        show_count(self.app, self.room)
 
     # -- choices -----------------------------------------------------------------------------
     @on(Select.Changed, "#comms-template")
@@ -103,8 +238,12 @@ class CommsPane(Vertical):
         if event.value == self.template or event.value is Select.NULL:
             return
         self.template = str(event.value)
-        self.query_one("#comms-target", Select).value = TARGET_FOR.get(self.template, "slack")
+        self.query_one("#comms-target", Select).value = self._audience_for(self.template)
         self.action_refill()
+
+    @on(Select.Changed, "#comms-target")
+    def _target_changed(self) -> None:
+        self._show_target_options()
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:
@@ -116,84 +255,178 @@ class CommsPane(Vertical):
     # -- actions -----------------------------------------------------------------------------
     def action_refill(self) -> None:
         self.query_one("#comms-draft", TextArea).load_text(self._fill())
+        self.show_unfilled()
         self.show_status(f"{self.template}: filled from live state")
 
     def action_send(self) -> None:
-        self._send(self.target, self.text)
-
-    def action_retry(self) -> None:
-        if self.failed is None:
-            self.show_status("nothing to retry")
+        """Post the text; a public one with a customer field left to the playbook's sentence
+        asks first, naming the fields (a deliberate step: it is what customers read)."""
+        if not self.text.strip():
+            self.show_status("nothing to send", "error")
             return
-        self._send(*self.failed)
-
-    def _send(self, target: str, text: str) -> None:
         if self.busy:
             self.show_status("a post is already under way")
             return
-        if not text.strip():
-            self.show_status("nothing to send", "error")
+        options = {"components": self.components, "notify": self.notify} if self._kind(self.target) == \
+            "statuspage" else {}
+        shown = self.target.replace("{slug}", self.slug)
+        send = partial(self._work, f"posting to {shown}…", partial(self._post, self.target, self.text, options))
+        if not self.unfilled:
+            send()
             return
-        from ...comms.post import DrillRefused, refuse_drill
+        from .dialogs import ConfirmScreen
 
+        fields = ", ".join(why.split(":", 1)[0] for why in self.unfilled)
+        self.app.push_screen(ConfirmScreen(f"Public text to {shown}. Send with the playbook's sentence for: "
+                                           f"{fields}?"),
+                             lambda yes: send() if yes else self.show_status(
+                                 "not sent: nothing sent, nothing recorded — fill the customer fields "
+                                 "(fields form), f5 to refill, or send again and answer y"))
+
+    def action_retry(self) -> None:
+        """Send the last post again if it waits or failed; one that may have gone asks first."""
+        from ...comms import outbox
+
+        last = self._pending_last()
+        if last is None:
+            self.show_status("nothing to retry")
+            return
+        if last.state == outbox.ASK:
+            self._ask(last)
+            return
+        self._work(f"sending post {last.id} to {last.target} again…", partial(self._again, last.id))
+
+    def _pending_last(self):
+        """The post ctrl+r acts on: the last one made here while it waits, asks or failed,
+        else the newest of this incident's that waits or asks."""
+        from ...comms import outbox
+
+        if self.last is not None and self.last.delivery:
+            found = [outbox.Delivery.from_row(row) for row in self.room.deliveries(ident=self.last.delivery)]
+            if found and found[0].state in (outbox.WAITING, outbox.ASK, outbox.FAILED):
+                return found[0]
+        pending = [d for d in outbox.pending(self.room, self.incident_id) if d.state != outbox.SENDING]
+        return pending[-1] if pending else None
+
+    def _ask(self, delivery) -> None:
+        """A post that may have gone: send it again, mark it sent, or drop it — deliberately."""
+        from .dialogs import PickScreen
+
+        options = [("again", f"Send it again to {delivery.target} (if it did go, it appears twice)"),
+                   ("mark", "Mark it as sent: record it for everyone, send nothing"),
+                   ("drop", "Drop it: send nothing, record nothing")]
+        hint = f"No reply came ({delivery.last_error}). Check {delivery.target} first · Esc to decide later"
+        self.app.push_screen(PickScreen("Send again?", options, "mark", hint),
+                             lambda choice: self._decided(delivery, choice))
+
+    def _decided(self, delivery, choice: str | None) -> None:
+        from ...comms import outbox
+
+        if choice == "again":
+            self._work(f"sending post {delivery.id} to {delivery.target} again…", partial(self._again, delivery.id))
+        elif choice == "mark":
+            self._settle(outbox.mark_sent, delivery, "✓ marked as sent (nothing sent) — update clock reset")
+        elif choice == "drop":
+            self._settle(outbox.drop, delivery, "dropped: nothing sent, nothing recorded")
+
+    def _settle(self, how, delivery, told: str) -> None:
         try:
-            refuse_drill(self.room.state(self.incident_id))
-        except DrillRefused as exc:
+            done = how(self.room, delivery.id)
+        except WarroomError as exc:
             self.show_status(str(exc), "error")
             return
+        if done.state not in ("sent", "dropped"):
+            self.show_status(f"{delivery.target}: {done.error}", "error")
+        else:
+            self.show_status(told, "ok")
+        self.show_waiting()
+        self._refresh_count()
+
+    def _work(self, saying: str, job) -> None:
+        if self.busy:
+            self.show_status("a post is already under way")
+            return
         self.busy = True
+        self.show_status(saying)
+        self.run_worker(job, name="post", group="comms-post", thread=True, exclusive=True, exit_on_error=False)
 
-        self.show_status(f"posting to {target}…")
-        self.run_worker(partial(self._post, target, text), name=f"post {target}", group="comms-post",
-                        thread=True, exclusive=True, exit_on_error=False)
-
-    def _post(self, target: str, text: str) -> None:
-        """Runs in a worker thread: HTTP only; the result goes back to the UI thread."""
-        from ...comms.post import Poster, PostError, send
-        from ...comms.settings import ConfigError
+    def _post(self, target: str, text: str, options: dict) -> None:
+        """Runs in a worker thread: the outbox and HTTP/SMTP only; the result goes back to the UI."""
+        from ...comms import post
 
         try:
             if self.poster is None:
-                self.poster = Poster()
-            result = send(self.room, self.incident_id, target, text, self.poster)
-        except (PostError, ConfigError) as exc:
-            self.app.call_from_thread(self._failed, target, text, exc)
+                self.poster = post.Poster(self.settings) if not self.settings_error else post.Poster()
+            done = post.post(self.room, self.incident_id, target, text, self.poster, **options)
+        except Exception as exc:  # refused (unknown, not set up), or a bug: never the console down
+            self._back(self._refused, exc)
             return
-        except Exception as exc:  # a bug must not take the console down mid-incident
-            self.app.call_from_thread(self._failed, target, text, exc)
-            return
-        self.app.call_from_thread(self._sent, text, result)
+        self._back(self._done, done)
 
-    def _sent(self, text: str, result) -> None:
-        from ...comms.post import record
+    def _again(self, ident: str) -> None:
+        from ...comms import outbox, post
 
-        self.busy, self.failed = False, None
         try:
-            record(self.room, self.incident_id, text, result)
-        except RoomError as exc:
-            self.show_status(f"posted to {result.target}, but not recorded: {exc}", "error")
+            senders = {post.CHANNEL: post.sender(self.poster)} if self.poster is not None else None
+            done = post.posted(outbox.send_again(self.room, ident, senders))
+        except Exception as exc:
+            self._back(self._refused, exc)
             return
-        extra = f" [{result.remote_id}]" if result.remote_id else ""
-        self.show_status(f"✓ {result.target}: {result.detail}{extra} — update clock reset", "ok")
+        self._back(self._done, done)
 
-    def _failed(self, target: str, text: str, exc: Exception) -> None:
+    def _back(self, fn, value) -> None:
+        try:
+            self.app.call_from_thread(fn, value)
+        except RuntimeError:  # the console closed meanwhile: the outbox keeps the post
+            pass
+
+    def _done(self, done) -> None:
+        self.busy, self.last = False, done
+        shown = done.target.replace("{slug}", self.slug)
+        if done.state == "sent":
+            extra = f" [{done.remote_id}]" if done.remote_id else ""
+            self.show_status(f"✓ {shown}: {done.detail}{extra} — update clock reset", "ok")
+        elif done.state == "dry-run":
+            self.show_status(f"◌ {shown}: {done.detail}", "ok")
+        elif done.state == "waiting":
+            self.show_status(f"✗ {shown}: {done.detail} — it waits and is retried by itself; ctrl+r to retry now",
+                             "error")
+        elif done.state == "ask":
+            self.show_status(f"✗ {shown}: {done.detail} — it may have gone out: check, then ctrl+r to decide "
+                             "(send again, mark sent, drop)", "error")
+        elif done.state == "failed":
+            self.show_status(f"✗ {shown}: {done.detail} — nothing recorded; ctrl+r to retry", "error")
+        else:
+            self.show_status(f"{shown}: {done.detail}", "error")
+        if done.state not in ("sent", "dry-run"):
+            self.app.bell()
+        self.show_waiting()
+        self._refresh_count()
+
+    def _refused(self, exc: Exception) -> None:
         self.busy = False
-        self.failed = (target, text)
-        maybe = getattr(exc, "maybe_sent", False)
-        hint = ("it may have gone out: check, then ctrl+r to post again or ctrl+t to mark sent"
-                if maybe else "nothing recorded — ctrl+r to retry")
-        self.show_status(f"✗ {exc} — {hint}", "error")
+        self.show_status(f"✗ {exc} — nothing sent, nothing recorded", "error")
         self.app.bell()
 
     def action_mark_sent(self) -> None:
+        """Record that this update went out. If the last post here still waits (or may have
+        gone), it is that post that is marked, and it is never sent after."""
+        from ...comms import outbox
+
+        last = self._pending_last() if self.last is not None else None
+        if last is not None and last.id == self.last.delivery:
+            self._settle(outbox.mark_sent, last, "✓ marked as sent (nothing sent) — update clock reset")
+            return
         text = self.text
+        # the customer email sent by hand is still the one playbook 001 asks for: its clock stops
+        email = TARGET_KIND.get(self.template) == "email"
         try:
-            self.room.update_posted(self.incident_id, text, "manual")
+            self.room.update_posted(self.incident_id, text, "email:manual" if email else "manual")
         except RoomError as exc:
             self.show_status(str(exc), "error")
             return
-        self.failed = None
-        self.show_status("✓ marked as sent — update clock reset", "ok")
+        self.last = None
+        self.show_status(f"✓ marked as sent{' (the customer email)' if email else ''} — update clock reset", "ok")
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(self.text)
@@ -235,3 +468,73 @@ class CommsScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         yield CommsPane(*self.pane_args)
+
+
+class DeliveryRunner:
+    """The console's side of the outbox: from its tick, every few seconds, sends what is due
+    (in a thread worker, one run at a time: a service that hangs never stalls the screen)
+    and keeps the status line's "N posts waiting" true. The module is imported on the first
+    tick, so it loads the templates only when the pane opens."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.busy = False
+        self._checked = float("-inf")
+
+    def tick(self, force: bool = False) -> None:
+        from ...comms import outbox
+
+        now = time.monotonic()
+        if self.busy or (not force and now - self._checked < CHECK_EVERY_S):
+            return
+        self._checked = now
+        self.show_count()
+        count, due = self.app.room.delivery_counts((outbox.WAITING, outbox.SENDING))
+        if count and due is not None and due <= self.app.clock():
+            self.busy = True
+            self.app.run_worker(self._run, name="deliveries", group="deliveries", thread=True,
+                                exit_on_error=False)
+
+    def show_count(self) -> None:
+        show_count(self.app, self.app.room)
+
+    def _run(self) -> None:
+        """In a worker thread: send what is due; the count is shown again after."""
+        from ...comms import outbox
+
+        try:
+            outbox.run_due(self.app.room)
+        finally:
+            try:
+                self.app.call_from_thread(self._ran)
+            except RuntimeError:  # the console is closing: what did not go waits for the next start
+                self.busy = False
+
+    def _ran(self) -> None:
+        self.busy = False
+        self.show_count()
+        for screen in self.app.screen_stack[1:]:
+            for pane in screen.query(CommsPane):
+                pane.show_waiting()
+
+
+def show_count(app, room) -> None:
+    """The status line's "N posts waiting", read from the outbox."""
+    from ...comms import outbox
+    from ..widgets.panels import StatusBar
+
+    try:
+        bar = app.screen_stack[0].query_one(StatusBar)
+    except (NoMatches, IndexError):  # a pane mounted in an app of its own
+        return
+    waiting, _ = room.delivery_counts(outbox.PENDING)
+    asking, _ = room.delivery_counts((outbox.ASK,))
+    bar.show_waiting(waiting, asking)
+
+
+def waiting_at_quit(room) -> Text | None:
+    """What quitting says when posts still wait (the next start resumes them)."""
+    from ...comms.outbox import waiting_line
+
+    line = waiting_line(room)
+    return Text(line) if line else None

@@ -3,18 +3,20 @@ Room calls, so a dialog never writes an event itself."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Callable
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets import Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from ...model.policy import Policy
+from ...model.safe_text import clean_name
 from ..keys import ACTIONS, key_label
 from ..widgets.entry_line import SafeInput
 from ..widgets.panels import notify_lines
@@ -35,11 +37,88 @@ def severity_lines(policy: Policy, severity: str, brief: bool = False) -> list[s
     return lines + [f"response {sev.response_text} · updates {updates}", *notify]
 
 
+def severity_keys(policy: Policy) -> dict[str, str]:
+    """Severity id -> the digit that picks it: SEVn's own digit when every id ends in a
+    different one, otherwise its position (1 the first)."""
+    ids = [s.id for s in policy.severities]
+    digits = [s[-1] for s in ids]
+    if not all(d.isdigit() for d in digits) or len(set(digits)) != len(digits):
+        digits = [str(n) for n in range(1, len(ids) + 1)]
+    return {sev: digit for sev, digit in zip(ids, digits) if len(digit) == 1}
+
+
+def role_letters(policy: Policy) -> dict[str, str]:
+    """Role id -> the letter that picks it: the first letter of its id not taken by a role
+    before it (IC i, TL t, Comms c, Scribe s), else of its short name or its name."""
+    letters: dict[str, str] = {}
+    for role in policy.roles:
+        free = [ch for ch in (role.id + role.short + role.name).lower()
+                if "a" <= ch <= "z" and ch not in letters.values()]
+        if free:
+            letters[role.id] = free[0]
+    return letters
+
+
+def key_span(keys: list[str]) -> str:
+    """"1–4" for 1, 2, 3, 4; "1/3/5" when they are not a run."""
+    if len(keys) > 2 and [ord(k) for k in keys] == list(range(ord(keys[0]), ord(keys[0]) + len(keys))):
+        return f"{keys[0]}–{keys[-1]}"
+    return "/".join(keys)
+
+
 class _Modal(ModalScreen):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class FormScreen(_Modal):
+    """A dialog of fields and a list, for keys sent fast (pasted, or typed by a practised hand).
+
+    Textual hands a key to the field that has the focus as it arrives, and resolves a
+    non-priority binding only once the key has come back up from that field: with Tab bound
+    so, keys typed after it still went into the field it was leaving. Here Tab, Shift+Tab,
+    Enter, the list's arrows and the keys that pick act as each key arrives (priority
+    bindings), and Enter first lets every field take the characters already sent to it."""
+
+    BINDINGS = [Binding("tab", "app.focus_next", show=False, priority=True),
+                Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+                Binding("enter", "enter", show=False, priority=True),
+                *[Binding(key, f"in_list('{action}')", show=False, priority=True)
+                  for key, action in (("up", "cursor_up"), ("down", "cursor_down"), ("home", "first"),
+                                      ("end", "last"), ("pageup", "page_up"), ("pagedown", "page_down"))]]
+    SETTLE_GUARD_S = 2.0  # only if a field closes with keys in it: never the wait of a key
+    SHORT_ROWS = 36  # under this the fields and the list lose their boxes, so the form fits 24 rows
+
+    def on_resize(self, event: events.Resize) -> None:
+        short = event.size.height < self.SHORT_ROWS
+        for widget in self.query("Input, OptionList"):
+            widget.compact = short
+
+    def in_text(self) -> bool:
+        """Keys typed now are text: a picking key is a character there."""
+        return isinstance(self.focused, Input)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "in_list" or isinstance(self.focused, OptionList)
+
+    def action_in_list(self, action: str) -> None:
+        getattr(self.focused, f"action_{action}")()
+
+    async def settled(self) -> None:
+        """Once every field has taken the characters already sent to it: each field has a
+        queue of its own, and Enter reads them all."""
+        taken = []
+        for field in self.query(Input):
+            done = asyncio.Event()
+            if field.call_later(done.set):
+                taken.append(done.wait())
+        if taken:
+            try:
+                await asyncio.wait_for(asyncio.gather(*taken), self.SETTLE_GUARD_S)
+            except asyncio.TimeoutError:
+                pass
 
 
 class PickScreen(_Modal):
@@ -148,94 +227,214 @@ class FilterPickScreen(_Modal):
         self.dismiss(event.option.id)
 
 
-class DeclareScreen(_Modal):
-    """Title, severity, service and impact of a new incident."""
+class DeclareScreen(FormScreen):
+    """Title, severity, service and impact of a new incident.
+
+    The severity is chosen, never defaulted: it sets the clocks the whole room runs on. Its
+    keys pick it while the list has the focus (Tab from the title), so digits typed in a
+    text field stay text; once title and severity are set, Enter declares from any field."""
+
+    BINDINGS = [Binding(str(n), f"pick_severity('{n}')", show=False, priority=True) for n in range(10)]
 
     def __init__(self, policy: Policy) -> None:
         super().__init__()
         self.policy = policy
+        self.keys = {key: sev for sev, key in severity_keys(policy).items()}
+        self.span = key_span(list(self.keys))
 
     def compose(self) -> ComposeResult:
+        by_id = {sev: key for key, sev in self.keys.items()}
         with Vertical(classes="dialog"):
             yield Label(f"Declare an incident  (policy {self.policy.name})", classes="dialog-title")
             yield SafeInput(placeholder="Title, e.g. API returning 5xx", id="title")
-            yield Select([(Text(f"{s.id} {s.name} — {s.definition}"), s.id) for s in self.policy.severities],
-                         value=self.policy.severities[1].id if len(self.policy.severities) > 1
-                         else self.policy.severities[0].id, allow_blank=False, id="severity")
+            yield OptionList(*[Option(Text(f"{by_id.get(s.id, ' ')}  {s.id} {s.name} — {s.definition}"), id=s.id)
+                               for s in self.policy.severities], id="severity")
             yield Static("", id="severity-info", classes="dialog-hint")
             yield SafeInput(placeholder="Service (optional)", id="service")
             yield SafeInput(placeholder="Impact: who is affected and how (optional)", id="impact")
-            yield Static("Enter to declare · Esc to cancel", classes="dialog-hint")
-            yield Static("", id="error", classes="dialog-error")
+            yield Static("", id="error", classes="dialog-error dialog-keys")
+            yield Static("", id="hint", classes="dialog-hint dialog-keys")
 
     def on_mount(self) -> None:
-        self._severity_changed()
+        self.query_one("#severity", OptionList).highlighted = None  # (OptionList starts on its first)
+        self._show()
         self.query_one("#title", Input).focus()
 
-    @on(Select.Changed, "#severity")
-    def _severity_changed(self) -> None:
-        severity = str(self.query_one("#severity", Select).value)
-        self.query_one("#severity-info", Static).update(Text("\n".join(severity_lines(self.policy, severity))))
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_severity":
+            return parameters[0] in self.keys and not self.in_text()
+        return super().check_action(action, parameters)
 
-    @on(Input.Submitted)
-    def _submit(self) -> None:
-        title = self.query_one("#title", Input).value.strip()
+    @property
+    def severity(self) -> str | None:
+        """The chosen severity: the one highlighted in the list (none until one is picked)."""
+        option = self.query_one("#severity", OptionList).highlighted_option
+        return option.id if option is not None else None
+
+    def action_pick_severity(self, key: str) -> None:
+        ids = [s.id for s in self.policy.severities]
+        self.query_one("#severity", OptionList).highlighted = ids.index(self.keys[key])
+
+    @on(OptionList.OptionHighlighted, "#severity")
+    @on(Input.Changed, "#title")
+    def _show(self) -> None:
+        severity = self.severity
+        self.query_one("#severity-info", Static).update(
+            Text("\n".join(severity_lines(self.policy, severity)) if severity else "no severity chosen yet"))
+        self._hint()
+
+    def on_descendant_focus(self) -> None:
+        self._hint()
+
+    def _hint(self) -> None:
+        """What the keys do in the field that has the focus, as things stand."""
+        in_list = isinstance(self.focused, OptionList)
+        severity, title = self.severity, self.query_one("#title", Input).value.strip()
+        if in_list:
+            keys = f"{self.span} or ↑↓ severity" if severity else f"{self.span} or ↑↓ choose a severity first"
+        elif isinstance(self.focused, Input) and self.focused.id == "title":
+            keys = f"Tab: the severity list ({self.span} there)"
+        else:
+            keys = f"{self.span} in the severity list"
         if not title:
-            self.query_one("#error", Static).update("An incident needs a title.")
+            enter = "a title is needed"
+        elif not severity:
+            enter = "Enter: choose a severity" if not in_list else ""
+        else:
+            enter = f"Enter declares {severity} for everyone"
+        self.query_one("#hint", Static).update(Text(" · ".join(filter(None, [keys, enter, "Esc cancels"]))))
+
+    async def action_enter(self) -> None:
+        await self.settled()
+        title, severity = self.query_one("#title", Input).value.strip(), self.severity
+        error = self.query_one("#error", Static)
+        if not title:
+            error.update("An incident needs a title.")
             self.query_one("#title", Input).focus()
+            return
+        if severity is None:
+            error.update(f"Choose a severity: {self.span}")
+            self.query_one("#severity", OptionList).focus()
             return
         self.dismiss({
             "title": title,
-            "severity": str(self.query_one("#severity", Select).value),
+            "severity": severity,
             "service": self.query_one("#service", Input).value.strip(),
             "impact": self.query_one("#impact", Input).value.strip(),
         })
 
 
-class AssignScreen(_Modal):
-    """Assign a role; when it already has a holder this is a hand-over and asks for a briefing."""
+class AssignScreen(FormScreen):
+    """Assign a role; when someone else holds it this is a hand-over and asks for a briefing.
+
+    It opens on the first role nobody holds, with the focus on the list, where each role's
+    letter picks it; Tab or Enter goes on to the person, Enter there records."""
+
+    BINDINGS = [Binding(chr(c), f"pick_role('{chr(c)}')", show=False, priority=True)
+                for c in range(ord("a"), ord("z") + 1)]
 
     def __init__(self, policy: Policy, holders: dict[str, str], role: str | None = None,
-                 incident_id: str = "") -> None:
+                 incident_id: str = "", on_person: bool = False) -> None:
         super().__init__()
-        self.policy, self.holders, self.role = policy, holders, role or policy.roles[0].id
-        self.incident_id = incident_id
+        self.policy, self.holders, self.incident_id = policy, holders, incident_id
+        self.on_person = on_person  # going on from the role just assigned: its person next
+        ids = [r.id for r in policy.roles]
+        self.role = role if role in ids else next((r for r in ids if not holders.get(r)), ids[0])
+        self.letters = role_letters(policy)
+        self.by_letter = {letter: role_id for role_id, letter in self.letters.items()}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Assign or hand over a role", classes="dialog-title")
-            yield Select([(Text(f"{r.id} — {r.name} ({self.holders.get(r.id, 'unassigned')})"), r.id)
-                          for r in self.policy.roles], value=self.role, allow_blank=False, id="role")
+            yield OptionList(*[Option(Text(f"{self.letters.get(r.id, ' ')}  {r.id} — {r.name} "
+                                           f"({self.holders.get(r.id) or 'unassigned'})"), id=r.id)
+                               for r in self.policy.roles], id="role")
             yield Static("", id="role-info", classes="dialog-hint")
             yield SafeInput(placeholder="Person", id="person")
             yield SafeInput(placeholder="Hand-over briefing (recorded in the timeline)", id="briefing")
-            room = f" for everyone in {self.incident_id}" if self.incident_id else ""
-            yield Static(f"Enter records the assignment (a hand-over if the role is held){room}"
-                         " · Esc to cancel", classes="dialog-hint")
-            yield Static("", id="error", classes="dialog-error")
+            yield Static("", id="error", classes="dialog-error dialog-keys")
+            yield Static("", id="hint", classes="dialog-hint dialog-keys")
 
     def on_mount(self) -> None:
+        roles = self.query_one("#role", OptionList)
+        roles.highlighted = [r.id for r in self.policy.roles].index(self.role)
         self._role_changed()
-        self.query_one("#person", Input).focus()
+        (self.query_one("#person", Input) if self.on_person else roles).focus()
 
-    @on(Select.Changed, "#role")
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pick_role":
+            return parameters[0] in self.by_letter and not self.in_text()
+        return super().check_action(action, parameters)
+
+    @property
+    def chosen(self) -> str:
+        option = self.query_one("#role", OptionList).highlighted_option
+        return option.id if option is not None else self.role
+
+    def action_pick_role(self, letter: str) -> None:
+        ids = [r.id for r in self.policy.roles]
+        self.query_one("#role", OptionList).highlighted = ids.index(self.by_letter[letter])
+
+    @on(OptionList.OptionHighlighted, "#role")
     def _role_changed(self) -> None:
-        role = str(self.query_one("#role", Select).value)
+        role = self.chosen
         self.query_one("#briefing", Input).display = bool(self.holders.get(role))
         found = self.policy.find_role(role)
         info = [f"who: {found.who}" if found and found.who else "",
                 found.responsibility if found else ""]
         self.query_one("#role-info", Static).update(Text("\n".join(filter(None, info))))
+        self._hint()
 
-    @on(Input.Submitted)
-    def _submit(self) -> None:
-        person = self.query_one("#person", Input).value.strip()
+    def on_descendant_focus(self) -> None:
+        self._hint()
+
+    @on(Input.Changed)
+    def _hint(self) -> None:
+        """What Enter does here, for whom."""
+        role = self.chosen
+        found = self.policy.find_role(role)
+        short = found.short if found else role
+        holder = self.holders.get(role, "")
+        person = clean_name(self.query_one("#person", Input).value)
+        room = f" for everyone in {self.incident_id}" if self.incident_id else ""
+        if isinstance(self.focused, OptionList):
+            letters = " ".join(f"{letter}={self.policy.role(r).short}" for r, letter in self.letters.items())
+            text = f"type a role's letter to pick it ({letters}) · Tab or Enter: the person"
+        elif not person:
+            text = f"the person who takes {short}"
+        elif person == holder:
+            text = f"{person} already holds {short}: Enter records nothing"
+        elif holder and self.focused is self.query_one("#person") and not self.query_one("#briefing", Input).value:
+            text = f"Enter: the briefing for {person}, who takes {short} over from {holder}{room}"
+        elif holder:
+            text = f"Enter hands {short} over from {holder} to {person}{room}"
+        else:
+            text = f"Enter records {person} as {short}{room}"
+        done = "Esc when done" if self.on_person else "Esc cancels"
+        self.query_one("#hint", Static).update(Text(f"{text} · {done}"))
+
+    @on(OptionList.OptionSelected, "#role")  # a click on a role
+    def _to_person(self) -> None:
+        self.query_one("#person", Input).focus()
+
+    async def action_enter(self) -> None:
+        """On the roles, on to the person; there, records (a hand-over asks for its briefing first)."""
+        person_field, briefing = self.query_one("#person", Input), self.query_one("#briefing", Input)
+        if isinstance(self.focused, OptionList):
+            person_field.focus()
+            return
+        await self.settled()
+        person = person_field.value.strip()
         if not person:
             self.query_one("#error", Static).update("Who takes the role?")
-            self.query_one("#person", Input).focus()
+            person_field.focus()
             return
-        self.dismiss({"role": str(self.query_one("#role", Select).value), "person": person,
-                      "briefing": self.query_one("#briefing", Input).value.strip()})
+        role = self.chosen
+        handing_over = self.holders.get(role) not in ("", None, clean_name(person))
+        if handing_over and self.focused is person_field and not briefing.value.strip():
+            briefing.focus()  # a hand-over is briefed: Enter again records it without one
+            return
+        self.dismiss({"role": role, "person": person, "briefing": briefing.value.strip()})
 
 
 class ChecklistScreen(_Modal):

@@ -5,6 +5,11 @@ blocks a key; the next refresh is armed only when the last one finished, so two 
 The pane shows the time of the last good refresh and keeps its rows when a refresh fails,
 with the error above them. Rows are updated by key inside ``batch_update`` instead of being
 rebuilt. Text from the target is shown as ``rich.text.Text``, never parsed as markup.
+
+Panes are driven from the keyboard: Tab / F6 reach each pane's table or checklist (the
+console's ring), Esc goes back to the entry line, and the key bar shows the keys of the pane
+that has the focus (:meth:`Pane.key_hints`). On a narrow console only the pane in use is drawn
+whole; the others, and all of them while the timeline is in front, shrink to a one-line tab.
 """
 
 from __future__ import annotations
@@ -14,38 +19,33 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
-from rich.style import Style
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.geometry import Size
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
-from ...diagnostics.base import BAD, Diagnostic, DIM, OK, RefreshSchedule, render_text, Row, Snapshot, WARN
-from ...model.safe_text import strip_controls
+from ...diagnostics.base import Diagnostic, RefreshSchedule, render_text, Snapshot
+from ...model.safe_text import clean, strip_controls
 from ...model.times import to_datetime
 from ..tuning import freeze_big_table
+from .row_table import cut_cell, prepare, RowPrep, RowTable
 
-LEVEL_STYLES = {OK: Style(color="green"), WARN: Style(color="yellow"), BAD: Style(color="red", bold=True),
-                DIM: Style(color="grey50"), "": Style()}
-HEADER = Style(bold=True, underline=True)
-CURSOR = Style(reverse=True)
-CURSOR_FOCUSED = Style(reverse=True, bold=True)
-MAX_WIDTH = 60
-NO_STYLE = Style()
+__all__ = ["ConfirmScreen", "DiagPane", "Pane", "pane_targets", "prepare", "RowPrep", "RowTable"]
+
 FREEZE_ROWS = 1000
+MORE_COLUMNS = "← → more columns"
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A y/n question; dangerous actions wait for it."""
+    """A y/n question; dangerous actions wait for it. ``details`` are (label, value) lines
+    naming what the action is about, each value cleaned and cut to the dialog's width (three
+    lines at most), so the question is answered about the thing it names."""
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
@@ -55,194 +55,126 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [Binding("y", "answer(True)", "Yes", id="confirm.yes"),
                 Binding("n,escape", "answer(False)", "No", id="confirm.no")]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, details: list[tuple[str, str]] = ()) -> None:
         super().__init__()
         self.question = question
+        self.details = list(details)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.question + "\n\n[y] yes   [n] no"), markup=False)
+        yield Static(self.body(self.app.size.width), markup=False)
+
+    def body(self, screen_width: int) -> Text:
+        text = Text(self.question)
+        if self.details:
+            label_w = max(cell_len(label) for label, _ in self.details) + 2
+            # the dialog: 90% of the screen, less its border (2) and padding (4)
+            room = max(10, int(screen_width * 0.9) - 6 - label_w)
+            text.append("\n")
+            for label, value in self.details:
+                lines = wrap_cells(clean(strip_controls(value)), room, 3)
+                text.append("\n" + label.ljust(label_w), "bold")
+                text.append(("\n" + " " * label_w).join(lines))
+        text.append("\n\n[y] yes   [n] no")
+        return text
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
 
 
-class RowTable(ScrollView, can_focus=True):
-    """A table that draws only the lines on screen, one Strip per row, from plain segments.
+def wrap_cells(value: str, width: int, lines: int) -> list[str]:
+    """``value`` on at most ``lines`` lines of ``width`` cells, the last cut with an ellipsis."""
+    value = " ".join(value.split())
+    out: list[str] = []
+    while value and len(out) < lines:
+        if cell_len(value) <= width:
+            out.append(value)
+            break
+        if len(out) == lines - 1:
+            out.append(cut_cell(value, width).rstrip())
+            break
+        n = width
+        while cell_len(value[:n]) > width:
+            n -= 1
+        out.append(value[:n])
+        value = value[n:]
+    return out or [""]
 
-    Textual's DataTable re-renders every visible cell through Rich after any change (≈ 80 ms
-    for a screenful on a 2-core machine); a pods pane under a busy watch changes every second,
-    so that cost lands on keystrokes. Here a line is a handful of segments: a frame of 50 rows
-    costs about a millisecond. Rows arrive already sorted and measured (in the refresh thread).
-    """
 
-    DEFAULT_CSS = """
-    RowTable { height: 1fr; }
-    """
-    BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "Top", show=False),
-        Binding("end", "jump(-1)", "Bottom", show=False),
-        Binding("enter", "select", "Select", show=False),
-    ]
+class Pane(Vertical):
+    """What the diagnostic panes and the runbook panel share in the console: the widget Tab and
+    F6 stop at, Esc back to the entry line, the one-line tab a narrow console shows it as, and
+    which pane is the one in use (``-current``; the others carry ``-tab``)."""
 
-    @dataclass
-    class Selected(Message):
-        table: "RowTable"
-        key: str
-
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.columns: tuple[str, ...] = ()
-        self.rows: list[Row] = []
-        self.widths: list[int] = []
-        self.index: dict[str, int] = {}
-        self.cursor = 0
-        self._strips: dict[str, tuple] = {}
+    BINDINGS = [Binding("escape", "app.write", "Entry line", show=False, id="pane.leave")]
 
     @property
-    def row_count(self) -> int:
-        return len(self.rows)
+    def focus_target(self) -> Widget:
+        raise NotImplementedError
 
-    def keys(self) -> list[str]:
-        return [r.key for r in self.rows]
+    def tab_text(self) -> Text:
+        """The pane as one line: its title and what it says in short."""
+        return Text(str(self.border_title or ""))
 
-    def row(self, key: str) -> Row:
-        return self.rows[self.index[key]]
+    def key_hints(self) -> list[tuple[str, str]]:
+        """(key, title) for the key bar while the pane has the focus, the most used first (the
+        bar adds the ways to the next pane and back to the entry line)."""
+        return []
 
-    @property
-    def cursor_key(self) -> str | None:
-        return self.rows[self.cursor].key if self.rows else None
+    def on_mount(self) -> None:
+        self.set_class(True, "-tab")
+        self.watch(self.screen, "focused", self._focus_moved, init=False)
 
-    def set_rows(self, columns: tuple[str, ...], rows: list[Row], widths: list[int],
-                 index: dict[str, int]) -> None:
-        """Swap in a new, prepared set of rows; the cursor stays on the same row key."""
-        keep, old_rows, old_cursor = self.cursor_key, self.rows, self.cursor
-        same_shape = columns == self.columns and widths == self.widths and len(rows) == len(old_rows)
-        self.columns, self.rows, self.widths, self.index = columns, rows, widths, index
-        if keep is not None and keep in index:
-            self.cursor = index[keep]
-        self.cursor = max(0, min(self.cursor, len(rows) - 1))
-        if not same_shape:
-            self._strips.clear()
-            self.virtual_size = Size(sum(w + 2 for w in widths), len(rows) + 1)
-            self.refresh()
+    def _focus_moved(self, focused: Widget | None) -> None:
+        if focused is None:
             return
-        # Repaint only the lines on screen whose row changed (or the cursor moved to or from).
-        top = int(self.scroll_y)
-        for i in range(top, min(len(rows), top + self.size.height)):
-            if old_rows[i] is not rows[i] or i in (old_cursor, self.cursor):
-                self.refresh_line(i + 1)
+        if focused is self or self in focused.ancestors:
+            self.screen.remove_class("-timeline-front")
+            arrange(self.parent, current=self)
+        elif focused.id == "timeline" and self.parent is not None and self is self.parent.children[0]:
+            self.screen.add_class("-timeline-front")
+            arrange(self.parent)
 
-    def move_cursor(self, row: int) -> None:
-        if not self.rows:
-            return
-        self.cursor = max(0, min(row, len(self.rows) - 1))
-        visible = max(1, self.size.height - 1)
-        top = int(self.scroll_y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= top + visible:
-            self.scroll_to(y=self.cursor - visible + 1, animate=False)
-        self.refresh()
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
-
-    def action_cursor(self, step: int) -> None:
-        self.move_cursor(self.cursor + step)
-
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor + direction * max(1, self.size.height - 2))
-
-    def action_jump(self, where: int) -> None:
-        self.move_cursor(len(self.rows) - 1 if where < 0 else 0)
-
-    def action_select(self) -> None:
-        if self.rows:
-            self.post_message(self.Selected(self, self.rows[self.cursor].key))
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        scroll_x = int(self.scroll_x)
-        if y == 0:
-            segments = [Segment(set_cell_size(c, w) + "  ", HEADER) for c, w in zip(self.columns, self.widths)]
-        else:
-            i = int(self.scroll_y) + y - 1
-            if i >= len(self.rows):
-                return Strip.blank(width)
-            row = self.rows[i]
-            cursor = i == self.cursor
-            focused = cursor and self.has_focus
-            hit = self._strips.get(row.key)
-            if hit is not None and hit[0] is row and hit[1] == (cursor, focused, scroll_x, width):
-                return hit[2]
-            levels = dict(row.cell_levels)
-            segments = []
-            for c, (value, w) in enumerate(zip(row.cells, self.widths)):
-                style = LEVEL_STYLES.get(levels.get(c) or row.level, NO_STYLE)
-                if cursor:
-                    style = style + (CURSOR_FOCUSED if self.has_focus else CURSOR)
-                segments.append(Segment(set_cell_size(value, w) + "  ", style))
-            strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, None)
-            if len(self._strips) > 4 * max(100, self.size.height):
-                self._strips.clear()
-            self._strips[row.key] = (row, (cursor, focused, scroll_x, width), strip)
-            return strip
-        return Strip(segments).crop_extend(scroll_x, scroll_x + width, None)
+    def show_tab(self) -> None:
+        tab = self.query(".pane-tab-text")
+        if tab:
+            tab.first(Static).update(self.tab_text())
 
 
-class RowPrep:
-    """Sorts, cleans and measures rows in the refresh thread, remembering rows it has seen.
-
-    A row object seen before (diagnostics reuse unchanged rows) is neither cleaned nor
-    measured again, so a 5,000-row refresh with a few dozen changes costs a few ms. Column
-    widths only grow until the columns change.
-    """
-
-    def __init__(self) -> None:
-        self.columns: tuple[str, ...] = ()
-        self.widths: list[int] = []
-        self.seen: dict[str, tuple[Row, Row]] = {}
-
-    def __call__(self, snap: Snapshot, unhealthy_first: bool) -> tuple[list[Row], list[int], dict[str, int]]:
-        if snap.columns != self.columns:
-            self.columns, self.seen = snap.columns, {}
-            self.widths = [cell_len(c) for c in snap.columns]
-        widths, seen, n = self.widths, self.seen, len(self.widths)
-        rows = []
-        for r in snap.rows:
-            hit = seen.get(r.key)
-            if hit is not None and hit[0] is r:
-                rows.append(hit[1])
-                continue
-            joined = "".join(r.cells)
-            clean_row = r if strip_controls(joined) == joined else \
-                Row(r.key, tuple(strip_controls(c) for c in r.cells), r.level, r.cell_levels)
-            for i, c in enumerate(clean_row.cells[:n]):
-                w = len(c) if c.isascii() else cell_len(c)
-                if w > widths[i]:
-                    widths[i] = min(MAX_WIDTH, w)
-            seen[r.key] = (r, clean_row)
-            rows.append(clean_row)
-        if len(seen) > 2 * len(rows) + 100:
-            self.seen = {r.key: seen[r.key] for r in snap.rows if r.key in seen}
-        if not (unhealthy_first and snap.ranked):
-            rows.sort(key=(lambda r: (r.rank, r.key)) if unhealthy_first else (lambda r: r.key))
-        return rows, list(widths), {r.key: i for i, r in enumerate(rows)}
+def panes_in(container: Widget | None) -> list[Pane]:
+    return [w for w in container.children if isinstance(w, Pane)] if container is not None else []
 
 
-def prepare(snap: Snapshot, unhealthy_first: bool) -> tuple[list[Row], list[int], dict[str, int]]:
-    """One-off preparation of a snapshot's rows (see :class:`RowPrep`)."""
-    return RowPrep()(snap, unhealthy_first)
+def pane_targets(container: Widget | None) -> list[Widget]:
+    """What Tab and F6 stop at in the open panes, in screen order."""
+    return [p.focus_target for p in panes_in(container)]
 
 
-class DiagPane(Vertical, can_focus=False):
+def arrange(container: Widget | None, current: Pane | None = None) -> None:
+    """Mark the pane in use (``current``, else the one marked before); the others, and every
+    pane while the timeline is in front, become tabs (drawn as one line on a narrow console)."""
+    panes = panes_in(container)
+    if not panes:
+        return
+    if current is None:
+        current = next((p for p in panes if p.has_class("-current")), panes[0])
+    front = panes[0].screen.has_class("-timeline-front") if panes[0].is_attached else False
+    for pane in panes:
+        pane.set_class(pane is current, "-current")
+        pane.set_class(pane is not current or front, "-tab")
+
+
+def bound_keys(screen, ids: set[str]) -> dict[str, str]:
+    """binding id -> the first key in force for it, as shown (the keymap may have moved it);
+    an action its widget disables (no cancel on this source) is left out."""
+    found: dict[str, str] = {}
+    for key, active in screen.active_bindings.items():
+        binding_id = active.binding.id
+        if binding_id in ids and binding_id not in found and active.enabled:
+            found[binding_id] = screen.app.get_key_display(active.binding)
+    return found
+
+
+class DiagPane(Pane, can_focus=False):
     """One diagnostic in a pane. ``incident`` is the incident id evidence goes to (or a callable)."""
 
     DEFAULT_CSS = """
@@ -255,10 +187,13 @@ class DiagPane(Vertical, can_focus=False):
     DiagPane.-paused .diag-paused { display: block; }
     DiagPane .diag-error { height: auto; max-height: 3; color: $error; display: none; }
     DiagPane.-error .diag-error { display: block; }
-    DiagPane .diag-summary { height: auto; max-height: 8; }
+    DiagPane .diag-summary { height: auto; max-height: 30%; text-wrap: nowrap; text-overflow: ellipsis; }
     DiagPane RowTable { height: 1fr; }
     DiagPane .diag-detail { height: auto; max-height: 14; display: none; border-top: solid $primary; }
     DiagPane.-detail .diag-detail { display: block; }
+    DiagPane .pane-tab { height: 1; display: none; }
+    DiagPane .pane-tab-text { width: 1fr; height: 1; }
+    DiagPane .pane-more { width: auto; height: 1; padding: 0 1; color: $text-muted; display: none; }
     """
     BINDINGS = [
         Binding("plus,equals_sign", "faster", "Faster", id="diag.faster", tooltip="Refresh more often"),
@@ -300,6 +235,9 @@ class DiagPane(Vertical, can_focus=False):
 
     # -- layout -------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        with Horizontal(classes="pane-tab"):  # on a narrow console, the pane's title line
+            yield Static(classes="pane-tab-text", markup=False)
+            yield Static(MORE_COLUMNS, classes="pane-more", markup=False)
         with Horizontal():
             yield Static(classes="diag-header", markup=False)
             yield Static("PAUSED", classes="diag-paused", markup=False)
@@ -311,6 +249,47 @@ class DiagPane(Vertical, can_focus=False):
     @property
     def table(self) -> RowTable:
         return self.query_one(RowTable)
+
+    @property
+    def focus_target(self) -> Widget:
+        return self.table
+
+    def tab_text(self) -> Text:
+        title = str(self.border_title or self.diagnostic.name)
+        text = Text.assemble(("▸ ", "bold"), (title, "bold"))
+        if self.schedule.last_error:
+            text.append(f"  {self.schedule.last_error}", "red")
+        elif self.snapshot is not None and self.snapshot.summary:
+            text.append(f"  {self.snapshot.summary[0]}")
+        if self.schedule.paused:
+            text.append("  PAUSED", "bold yellow")
+        text.no_wrap, text.overflow = True, "ellipsis"
+        return text
+
+    def key_hints(self) -> list[tuple[str, str]]:
+        keys = bound_keys(self.screen, {"diag.faster", "diag.slower", "diag.pause", "diag.evidence",
+                                        "diag.cancel", "diag.terminate", "diag.sort"})
+        hints = []
+        if "diag.faster" in keys or "diag.slower" in keys:
+            hints.append(("/".join(keys[k] for k in ("diag.faster", "diag.slower") if k in keys), "Refresh"))
+        for binding_id, title in (("diag.pause", "Resume" if self.schedule.paused else "Pause"),
+                                  ("diag.evidence", "Evidence"), ("diag.cancel", "Cancel query"),
+                                  ("diag.terminate", "Terminate"), ("diag.sort", "Sort")):
+            if binding_id in keys:
+                hints.append((keys[binding_id], title))
+        wide = self.table.hidden_columns or self.table.scroll_x
+        hints.append(("↑↓←→" if wide else "↑↓", "Scroll"))
+        hints.append(("⏎", "Detail"))
+        return hints
+
+    @on(RowTable.Overflowed)
+    def _overflowed(self, message: RowTable.Overflowed) -> None:
+        message.stop()
+        self.border_subtitle = MORE_COLUMNS if message.hidden else None
+        self.set_class(bool(message.hidden), "-overflow")
+        if self.screen.focused is self.table:  # its scroll keys are on the key bar: ← → or not
+            for bar in self.screen.query("KeyBar"):
+                bar.redraw()
 
     def on_mount(self) -> None:
         self.border_title = self.diagnostic.title or self.diagnostic.name
@@ -394,6 +373,7 @@ class DiagPane(Vertical, can_focus=False):
             error = f"hanging: no answer for {waited:.0f}s" + (f" (last: {error})" if error else "")
         self.set_class(bool(error), "-error")
         self._set(".diag-error", Text(error))
+        self._set(".pane-tab-text", self.tab_text())
 
     def _set(self, selector: str, text: Text) -> None:
         """Update a text line only when it changed, and re-layout only when its height did:
@@ -406,9 +386,10 @@ class DiagPane(Vertical, can_focus=False):
         widget.update(text, layout=old is None or old.plain.count("\n") != text.plain.count("\n"))
 
     def _show_snapshot(self, snap: Snapshot, prepared: tuple | None = None) -> None:
+        # a line each, cut rather than wrapped (its CSS): in a narrow pane the rows are the point
         self._set(".diag-summary", Text("\n".join(snap.summary)))
         rows, widths, index = prepared or prepare(snap, self.unhealthy_first)
-        self.table.set_rows(snap.columns, rows, widths, index)
+        self.table.set_rows(snap.columns, rows, widths, index, snap.layout)
         if len(rows) >= FREEZE_ROWS and len(rows) > 2 * self._frozen_rows:
             freeze_big_table()
             self._frozen_rows = len(rows)
@@ -468,6 +449,16 @@ class DiagPane(Vertical, can_focus=False):
         if payload is None:
             self.notify("Nothing to capture yet", severity="warning")
             return
+        from ..screens.dialogs import RecordScreen
+
+        # the snapshot as it was when e was pressed; recording it is the dialog's Enter
+        first = payload["text"].splitlines()[0] if payload["text"] else ""
+        statement = (f"Record for everyone in {incident}: evidence from {payload['pane']}"
+                     f" ({payload['target']})\n{first}")
+        self.app.push_screen(RecordScreen("Evidence", lambda _: statement),
+                             lambda answer: answer is not None and self._record_evidence(incident, payload))
+
+    def _record_evidence(self, incident: str, payload: dict) -> None:
         from ...room import RoomError
 
         try:
@@ -494,7 +485,18 @@ class DiagPane(Vertical, can_focus=False):
             if yes:
                 self._run_action(action, key)
 
-        self.app.push_screen(ConfirmScreen(question), answered)
+        self.app.push_screen(ConfirmScreen(question, self.row_details(key)), answered)
+
+    def row_details(self, key: str) -> list[tuple[str, str]]:
+        """The row an action is about, as its y/n question names it (the source's ``confirm``
+        columns, else every column): PID, duration, query start and query text for a backend."""
+        table = self.table
+        if key not in table.index:
+            return []
+        cells = dict(zip(table.columns, table.row(key).cells))
+        layout = self.snapshot.layout if self.snapshot is not None else None
+        names = [c for c in (layout.confirm if layout else ()) if c in cells] or list(table.columns)
+        return [(name, cells[name]) for name in names if cells[name]]
 
     @work(thread=True, exit_on_error=False, group="diag-action")
     def _run_action(self, action: str, key: str) -> None:

@@ -8,6 +8,7 @@ import os
 from typing import NamedTuple
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
@@ -16,7 +17,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from ...model import clocks
+from ...model.alerts import ALERT_WINDOW_MS
 from ...model.policy import Policy
+from ...model.safe_text import strip_controls
 from ...model.state import IncidentState
 from ...model.times import duration, hhmm, humanize, to_datetime
 from ...sync.status import SyncStatus
@@ -113,7 +116,13 @@ class TextLines(Widget):
         if strip is None:
             width, base = self._painted_for or (self.content_size.width, self.rich_style)
             lines = self.lines(width)
-            segments = lines[y].render(self.app.console) if y < len(lines) else []
+            line = lines[y] if y < len(lines) else None
+            if line is None:
+                segments = []
+            elif line.style and not line.spans:  # Text.render drops the style of a line without spans
+                segments = [Segment(line.plain, self.app.console.get_style(line.style))]
+            else:
+                segments = line.render(self.app.console)
             strip = Strip(segments).apply_style(base).crop_extend(0, width, base)
             self._strips[y] = strip
         return strip
@@ -186,7 +195,10 @@ class IncidentHeader(TextLines):
 
 
 class ClockFace(NamedTuple):
-    """What the clocks panel shows; it repaints only when this changes."""
+    """What the clocks panel shows; it repaints only when this changes. The first clock is
+    the next status update, or recovery monitoring once resolved; the second the next
+    escalation, or how long the incident ran once resolved. An overdue clock is red: its
+    title, digits and the lines that say why."""
 
     update: str = "--:--"
     update_detail: str = ""
@@ -195,12 +207,22 @@ class ClockFace(NamedTuple):
     response_detail: str = ""
     update_overdue: bool = False
     response_overdue: bool = False
+    # why the escalation clock is red: a deadline passed unacknowledged, a step due now
+    escalation_alert: str = ""
+    update_title: tuple[str, str] = ("NEXT STATUS UPDATE", "UPDATE")  # wide and compact
+    escalation_title: tuple[str, str] = ("NEXT ESCALATION", "ESC")
+    update_prompt: bool = False  # the detail asks for something to be done (the all-clear)
+
+    @property
+    def escalation_overdue(self) -> bool:
+        return bool(self.escalation_alert)
 
 
 def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> ClockFace:
     if state is None or policy is None:
         return ClockFace()
-    resolved = clocks.is_resolved(state, policy)
+    if clocks.is_resolved(state, policy):
+        return _resolved_face(state, policy, now)
     update = clocks.next_update(state, policy)
     if update:
         left = update.remaining(now)
@@ -208,7 +230,7 @@ def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> 
         when = f"OVERDUE by {humanize(-left)}" if left < 0 else f"due {hhmm(update.due_ms)} UTC"
         detail = f"{when} · every {update.cadence_minutes} min ({state.severity})"
     else:
-        digits, detail = "--:--", "resolved" if resolved else "as needed"
+        digits, detail = "--:--", "as needed"
 
     engaged = clocks.engaged(state, policy, now)
     nxt = clocks.next_escalation(state, policy, now)
@@ -217,39 +239,115 @@ def clock_face(state: IncidentState | None, policy: Policy | None, now: int) -> 
         now_line = f"\nengaged: {engaged[-1].notify}" if engaged else ""
         esc_detail = f"{nxt.notify} at {hhmm(nxt.at_ms)} UTC{now_line}"
     else:
-        last = engaged[-1].notify if engaged and not resolved else ""
+        last = engaged[-1].notify if engaged else ""
         esc, esc_detail = "--:--", f"all steps reached · {last}" if last else ""
-    if not resolved:
-        notes = _escalation_notes(state, policy)
-        if len(engaged) <= 1:  # at declaration: who the playbook says to tell, beside the matrix
-            notes += _notify_note(policy, state.severity)
-        esc_detail = "\n".join(filter(None, [esc_detail, *notes]))
+    notes = _escalation_notes(state, policy)
+    if len(engaged) <= 1:  # at declaration: who the playbook says to tell, beside the matrix
+        notes += _notify_note(policy, state.severity)
+    esc_detail = "\n".join(filter(None, [esc_detail, *notes]))
 
     # Response (by severity) and acknowledgement (where the policy has a deadline) are two clocks,
-    # both met by the acknowledgement: a line each, a late one saying how late.
-    lines, late = [], False
+    # both met by the acknowledgement: a line each, a late one saying how late. One passed unmet
+    # turns the escalation clock red, as does a step to act on now.
+    lines, late, alarms = [], False, []
     for what, deadline in (("acknowledge", clocks.ack_deadline(state, policy)),
                            ("respond", clocks.response_deadline(state, policy))):
-        if deadline is None or resolved:
+        if deadline is None:
             continue
-        late = late or deadline.overdue(now)
+        if deadline.overdue(now):
+            late = True
+            alarms.append(f"OVERDUE: {what} by {hhmm(deadline.due_ms)} UTC (K)")
         lines.append(_deadline_line(what, deadline, now))
-    # Breaches are facts that outlive their clocks (a met deadline, a later update, the resolution):
-    # one compact line, the first few by due time.
-    if breaches := clocks.breaches(state, policy, now):
-        parts = [f"{b.clock} {humanize(b.late_by_ms)} late" for b in breaches[:3]]
-        more = f", +{len(breaches) - 3} more" if len(breaches) > 3 else ""
-        lines.append(f"{len(breaches)} SLA breach{'es' if len(breaches) != 1 else ''}: {', '.join(parts)}{more}")
-    return ClockFace(digits, detail, esc, esc_detail, "\n".join(lines), bool(update and update.overdue(now)), late)
+    alarms += _steps_due(engaged, now)
+    if breach := _breach_line(state, policy, now):
+        lines.append(breach)
+    return ClockFace(digits, detail, esc, esc_detail, "\n".join(lines), bool(update and update.overdue(now)), late,
+                     "\n".join(alarms))
+
+
+def _breach_line(state: IncidentState, policy: Policy, now: int) -> str:
+    """Breaches are facts that outlive their clocks (a met deadline, a later update, the
+    resolution): one compact line, the first few by due time."""
+    breaches = clocks.breaches(state, policy, now)
+    if not breaches:
+        return ""
+    parts = [f"{b.clock} {humanize(b.late_by_ms)} late" for b in breaches[:3]]
+    more = f", +{len(breaches) - 3} more" if len(breaches) > 3 else ""
+    return f"{len(breaches)} SLA breach{'es' if len(breaches) != 1 else ''}: {', '.join(parts)}{more}"
+
+
+def _steps_due(engaged: list[clocks.Escalation], now: int) -> list[str]:
+    """The escalation steps to act on now: those that arrived within the alert window, as the
+    bell rings for them (a first step, after 0, is the page that started the incident)."""
+    due = []
+    for step in engaged:
+        if now - step.at_ms > ALERT_WINDOW_MS or not (step.after_minutes or step.cause):
+            continue
+        if step.due_ms is not None and step.due_ms < step.at_ms:  # fell due at a change: late already
+            due.append(f"OVERDUE since {hhmm(step.due_ms)} UTC: engage {step.notify}")
+        else:
+            due.append(f"DUE NOW: engage {step.notify}")
+    return due
+
+
+def _resolved_face(state: IncidentState, policy: Policy, now: int) -> ClockFace:
+    """Resolved: recovery monitoring counts down to the all-clear (where the policy watches
+    for a recurrence), and the time the incident ran stands still at its resolution."""
+    spent = clocks.elapsed_ms(state, policy, now) or 0
+    face = ClockFace(update_detail="resolved", escalation=duration(spent), escalation_title=("RESOLVED", "RESOLVED"),
+                     escalation_detail=f"at {hhmm((state.declared_ms or 0) + spent)} UTC · "
+                                       f"{humanize(spent)} after the declaration",
+                     response_detail=_breach_line(state, policy, now))
+    window = clocks.recovery_window(state, policy)
+    if window is None:
+        return face
+    end, title = window[1], ("RECOVERY MONITORING", "RECOVERY")
+    if now < end:
+        return face._replace(update=duration(end - now), update_title=title,
+                             update_detail=f"until {hhmm(end)} UTC · watching for a recurrence (O re-opens)")
+    # Over: the all-clear is the next thing to say, until an update after the end says it.
+    posted = [ms for ms in state.updates if ms >= end]
+    if posted:
+        return face._replace(update="00:00", update_title=title,
+                             update_detail=f"ended {hhmm(end)} UTC · all-clear sent {hhmm(min(posted))}")
+    return face._replace(update="00:00", update_title=title, update_prompt=True,
+                         update_detail=f"ended {hhmm(end)} UTC · post the all-clear (m)")
 
 
 def _escalation_notes(state: IncidentState, policy: Policy) -> list[str]:
-    """Where a "no progress" ladder applies, when its clock last reset and why."""
+    """Where a "no progress" ladder applies, when its clock last reset and why; and where the
+    ack-aware steps stand ("no response in 15m")."""
     notes = []
     reset = clocks.ladder_reset(state, policy)
     if reset is not None:
         why = "declared" if reset.kind == "declared" else reset.kind.replace(":", " ")
         notes.append(f"no-progress clock since {hhmm(reset.at_ms)} UTC ({why})")
+    return notes + _ack_step_notes(state, policy)
+
+
+def _ack_step_notes(state: IncidentState, policy: Policy) -> list[str]:
+    """A line per ack-aware step: what it pages, and when, unless the earlier page is answered."""
+    tracks = [t for t in policy.tracks_for(state.severity) if t.ack_steps]
+    if not tracks:
+        return []
+    if not state.pages():  # nothing paged yet: every such step waits, no need for the paging module
+        return [f"pages {s.page} if {s.unacked} is not acked in {s.after_minutes} min"
+                for t in tracks for s in t.ack_steps if s.page]
+    from ...paging.escalation import ack_steps
+
+    notes = []
+    for ack in ack_steps(state, policy):
+        step = ack.step
+        if not step.page:
+            continue
+        if ack.state == "waiting":
+            notes.append(f"pages {step.page} if {step.unacked} is not acked in {step.after_minutes} min")
+        elif ack.state == "counting":
+            notes.append(f"pages {step.page} at {hhmm(ack.due_ms)} UTC unless {step.unacked} acks")
+        elif ack.state == "answered":
+            notes.append(f"{step.unacked} acked in time: {step.page} not paged")
+        else:
+            notes.append(f"{step.page} paged: {step.unacked} had not acked in {step.after_minutes} min")
     return notes
 
 
@@ -299,11 +397,13 @@ def _deadline_line(what: str, deadline: clocks.Deadline, now: int) -> str:
 
 
 class ClocksPanel(TextLines):
-    """The two clocks the room watches, in big digits: next status update and next escalation."""
+    """The two clocks the room watches, in big digits: next status update and next escalation;
+    once resolved, recovery monitoring and how long the incident ran. An overdue clock's
+    title, digits and reasons are red, in the wide form and the compact one alike."""
 
-    COMPONENT_CLASSES = {"clocks--title", "clocks--detail", "clocks--alert"}
+    COMPONENT_CLASSES = {"clocks--title", "clocks--detail", "clocks--alert", "clocks--prompt"}
     face: ClockFace = ClockFace()
-    _styles: tuple[Style, Style, Style] | None = None  # title, detail, alert
+    _styles: tuple[Style, Style, Style, Style] | None = None  # title, detail, alert, prompt
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -321,43 +421,55 @@ class ClocksPanel(TextLines):
             self.face = face
             self.set_class(face.update_overdue, "-update-overdue")
             self.set_class(face.response_overdue, "-response-overdue")
+            self.set_class(face.escalation_overdue, "-escalation-overdue")
             self.changed()
 
     def lay_out(self, width: int) -> list[Text]:
         face = self.face
         if self._styles is None:  # worked out from the CSS once, not every second
-            self._styles = tuple(self.get_component_rich_style(f"clocks--{name}", partial=True)
-                                 for name in ("title", "detail", "alert"))
-        title, detail, alert = self._styles
-        update = alert if face.update_overdue else Style()
+            self._styles = tuple(self._component_style(f"clocks--{name}") for name in ("title", "detail", "alert",
+                                                                                      "prompt"))
+        title, detail, alert, prompt = self._styles
+        # what colours a clock whole: red when overdue, the prompt's colour when it asks for the all-clear
+        update = alert if face.update_overdue else prompt if face.update_prompt else Style()
+        escalation = alert if face.escalation_overdue else Style()
         if compact(self):
-            return self._compact(width, title, detail, alert, update)
-        lines = [Text("NEXT STATUS UPDATE", title + update), *self._part(face.update, update, None),
+            return self._compact(width, title, detail, alert, update, escalation)
+        lines = [Text(face.update_title[0], title + update), *self._part(face.update, update, None),
                  *self._part(face.update_detail, detail + update, width), Text(),
-                 Text("NEXT ESCALATION", title), *self._part(face.escalation, Style(), None),
-                 *self._part(face.escalation_detail, detail, width), Text()]
+                 Text(face.escalation_title[0], title + escalation), *self._part(face.escalation, escalation, None)]
+        if face.escalation_alert:
+            lines += self._part(face.escalation_alert, alert, width)
+        lines += [*self._part(face.escalation_detail, detail, width), Text()]
         if face.response_detail:
             lines += self._part(face.response_detail, alert if face.response_overdue else detail, width)
         return lines
 
-    def _compact(self, width: int, title: Style, detail: Style, alert: Style, update: Style) -> list[Text]:
-        """One line for both clocks where it fits, else one each; an overdue response as a
-        third. The details are cut before the digits."""
+    def _compact(self, width: int, title: Style, detail: Style, alert: Style, update: Style,
+                 escalation: Style) -> list[Text]:
+        """One line for both clocks where it fits, else one each. An overdue escalation clock
+        shows why in place of its detail. The details are cut before the digits."""
         face = self.face
         first = lambda text: text.split("\n", 1)[0]  # noqa: E731
-        parts = [Text.assemble(("UPDATE ", title + update), (face.update, Style(bold=True) + update),
+        why = (first(face.escalation_alert), alert) if face.escalation_alert else \
+            (first(face.escalation_detail), detail)
+        parts = [Text.assemble((f"{face.update_title[1]} ", title + update), (face.update, Style(bold=True) + update),
                                (f" {first(face.update_detail)}", detail + update)),
-                 Text.assemble(("ESC ", title), (face.escalation, Style(bold=True)),
-                               (f" {first(face.escalation_detail)}", detail))]
+                 Text.assemble((f"{face.escalation_title[1]} ", title + escalation),
+                               (face.escalation, Style(bold=True) + escalation), (f" {why[0]}", why[1]))]
         joined = Text(" · ").join(parts)
         lines = [joined] if width <= 0 or joined.cell_len <= width else parts
-        if face.response_overdue:
-            lines.append(Text(first(face.response_detail), alert))
         for line in lines:
             line.no_wrap, line.overflow = True, "ellipsis"
             if width > 0:
                 line.truncate(width, overflow="ellipsis")
         return lines
+
+    def _component_style(self, name: str) -> Style:
+        """A component's text style with its colour as painted (a muted colour is blended with
+        the background), and no background of its own: the panel's shows through, overdue or not."""
+        painted = self.get_component_rich_style(name)
+        return self.get_component_rich_style(name, partial=True).without_color + Style(color=painted.color)
 
     def _part(self, value: str, style: Style, width: int | None) -> list[Text]:
         """Big digits (no ``width``) or text wrapped to ``width``; most parts stay the same
@@ -376,15 +488,112 @@ class ClocksPanel(TextLines):
         return lines
 
 
+class PagingFacts(NamedTuple):
+    """What the roster shows of paging beyond the incident's own ``paged``/``page_acked``
+    events (those are in its state): read from the contacts file, the outbox and the on-call
+    cache by the console's paging worker (screens/page.py)."""
+
+    reach: dict | None = None  # lower-case target name -> "phone, chat" from the contacts file
+    waiting: tuple = ()  # (incident, target, provider, why): pages in the outbox, not sent yet, and why
+    sending: tuple = ()  # (incident, target, provider): asked for here, the provider not answered yet
+    on_call_title: str = ""  # "" when the contacts file names no schedule
+    on_call: tuple = ()  # (schedule, person, until, reach)
+
+
+def _shown(text: str) -> str:
+    """Contact data and provider replies, checked where they came in, once more here: nothing
+    from outside drives the terminal."""
+    return strip_controls(" ".join(str(text).split()))
+
+
+def paging_lines(state: IncidentState, facts: PagingFacts) -> list[Text]:
+    """The incident's pages (paged → acked, per target; waiting ones with the phone to call),
+    then who is on call now with their phones."""
+    reach = facts.reach or {}
+    lines: list[Text] = []
+    paged = set()
+    for page in state.pages():
+        paged.add(page.target.lower())
+        target, via = _shown(page.target), _shown(page.provider)
+        call = _shown(reach.get(page.target.lower(), ""))
+        if page.dry_run:
+            lines.append(Text.assemble(("DRILL ", "bold cyan"), (target, "bold"),
+                                       f" dry run {hhmm(page.paged_ms)}, nobody paged"))
+            continue
+        if page.acked_ms is not None:
+            who = f" by {_shown(page.acked_by)}" if page.acked_by else ""
+            lines.append(Text.assemble(("✓ ", "green"), (target, "bold"), f" paged {hhmm(page.paged_ms)} → ",
+                                       (f"acked{who} {hhmm(page.acked_ms)}", "green")))
+        else:
+            lines.append(Text.assemble(("● ", "yellow"), (target, "bold"), f" paged {hhmm(page.paged_ms)}",
+                                       (" · not acked", "yellow")))
+        lines.append(Text(f"  via {via}{' · ' + call if call else ''}", "dim"))
+    asked = [(t, p, "") for i, t, p in facts.sending if i == state.id]
+    asked += [(t, p, why) for i, t, p, why in facts.waiting if i == state.id]
+    seen = set()
+    for target, provider, why in asked:
+        key = target.lower()
+        if key in paged or key in seen:
+            continue
+        seen.add(key)
+        what = f" WAITING via {_shown(provider)}" if why else f" paging via {_shown(provider)}…"
+        lines.append(Text.assemble(("! ", "bold yellow"), (_shown(target), "bold"), (what, "bold yellow")))
+        call = _shown(reach.get(key, ""))
+        lines.append(Text(f"  call {call}" if call else "  no phone or chat handle in the contacts file", "bold"))
+        if why:
+            lines.append(Text(f"  {_shown(why)}", "dim"))
+    if lines:
+        lines.insert(0, Text("PAGES", "bold"))
+    if facts.on_call_title:
+        if lines:
+            lines.append(Text())
+        lines.append(Text.assemble(("ON CALL ", "bold"), (_shown(facts.on_call_title), "dim")))
+        for schedule, person, until, call in facts.on_call:
+            lines.append(Text.assemble((_shown(schedule), "bold"), f" {_shown(person)}",
+                                       (f" {_shown(until)}" if until else "", "dim")))
+            if call:
+                lines.append(Text(f"  {_shown(call)}", "dim"))
+    return lines
+
+
+def _paging_line(state: IncidentState, facts: PagingFacts) -> Text:
+    """The compact form: each target and where its page stands, on one line."""
+    line = Text("PAGES ", "bold", no_wrap=True, overflow="ellipsis")
+    parts = []
+    paged = {p.target.lower() for p in state.pages()}
+    for page in state.pages():
+        if page.dry_run:
+            parts.append(Text(f"{_shown(page.target)} DRILL"))
+        elif page.acked_ms is not None:
+            parts.append(Text(f"{_shown(page.target)} ✓ {_shown(page.acked_by)}".rstrip(), "green"))
+        else:
+            parts.append(Text(f"{_shown(page.target)} not acked", "yellow"))
+    reach = facts.reach or {}
+    for incident, target, _, why in facts.waiting:
+        if incident == state.id and target.lower() not in paged:
+            paged.add(target.lower())
+            call = _shown(reach.get(target.lower(), ""))
+            parts.append(Text(f"{_shown(target)} WAITING{' call ' + call if call else ''}", "bold yellow"))
+    if not parts:
+        return Text()
+    return line.append_text(Text(" · ").join(parts))
+
+
 class Roster(TextLines):
-    """Who holds which role, and how far each role's checklist has got (one line, cut with …,
-    when the console is compact)."""
+    """Who holds which role, and how far each role's checklist has got; the incident's pages
+    (paged → acked, a waiting one with the phone to call) and who is on call (one line each,
+    cut with …, when the console is compact)."""
 
     _line: Text = Text()
+    _paging: Text = Text()
+    _state: IncidentState | None = None
+    _policy: Policy | None = None
+    facts: PagingFacts = PagingFacts()
 
     def show(self, state: IncidentState | None, policy: Policy | None) -> None:
+        self._state, self._policy = state, policy
         if state is None or policy is None:
-            self._line = Text()
+            self._line = self._paging = Text()
             self.show_lines([])
             return
         lines = [Text("ROLES", "bold")]
@@ -404,15 +613,29 @@ class Roster(TextLines):
         for conflict in state.conflicts[-3:]:
             lines.append(Text(f"⚠ concurrent {conflict.field}: {conflict.lost_by} set {conflict.lost!r}, "
                               f"kept {conflict.kept!r}", "yellow"))
+        paging = paging_lines(state, self.facts)
+        if paging:
+            lines += [Text(), *paging]
+        self._paging = _paging_line(state, self.facts)
         self.show_lines([*lines, Text()])  # the one-line form changes with these
+
+    def show_paging(self, facts: PagingFacts) -> None:
+        """What the paging worker read (contacts, outbox, on-call cache): shown with the state."""
+        if facts != self.facts:
+            self.facts = facts
+            self.show(self._state, self._policy)
 
     def lay_out(self, width: int) -> list[Text]:
         if not compact(self):
             return super().lay_out(width)
-        line = self._line.copy()
-        if width > 0:
-            line.truncate(width, overflow="ellipsis")
-        return [line] if line.plain else []
+        out = []
+        for line in (self._line, self._paging):
+            if line.plain:
+                line = line.copy()
+                if width > 0:
+                    line.truncate(width, overflow="ellipsis")
+                out.append(line)
+        return out
 
 
 class FollowUpPanel(TextLines):
@@ -428,10 +651,14 @@ class FollowUpPanel(TextLines):
 
 class StatusBar(TextLines):
     """Bottom line: who you are, your role, the entries of this incident, the filter, the
-    store when synced, and the log file."""
+    store when synced, the posts waiting out an outage, and the log file."""
+
+    _shown: tuple | None = None
+    _waiting: tuple[int, int] = (0, 0)
 
     def show(self, user: str, role: str, db: str, entries: int | None, filter_text: str,
              sync_text: Text | None) -> None:
+        self._shown = (user, role, db, entries, filter_text, sync_text)
         # One line, cut with … when long: the log's path, which matters least, goes last.
         line = Text.assemble((f" {user}", "bold"), (f" ({role})" if role else " (no role)", "dim"),
                              no_wrap=True, overflow="ellipsis")
@@ -442,8 +669,21 @@ class StatusBar(TextLines):
         if sync_text is not None:
             line.append("  ·  ")
             line.append_text(sync_text)
+        waiting, asking = self._waiting
+        if waiting:
+            # posts and pages alike: the outbox holds both
+            line.append(f"  ·  {waiting} waiting to send", "bold yellow")
+            if asking:
+                line.append(f" ({asking} asking)", "bold yellow")
         line.append(f"  ·  log {db}", "dim")
         self.show_lines([line])
+
+    def show_waiting(self, waiting: int, asking: int = 0) -> None:
+        """How many posts wait out an outage (comms/outbox.py), and how many ask first."""
+        if (waiting, asking) != self._waiting:
+            self._waiting = (waiting, asking)
+            if self._shown is not None:
+                self.show(*self._shown)
 
 
 _SYNC_MARKS = {"live": "●", "catching up": "◐", "reconnecting": "◌", "offline": "○"}
