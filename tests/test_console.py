@@ -374,7 +374,7 @@ async def test_runbook_keys_are_bound_and_listed_in_help(room, clock):
     app = app_for(room, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert {b.key for b in app.runbooks.values()} >= {"f5", "f6", "f7", "f8", "f9"}
+        assert {b.key for b in app.runbooks.values()} >= {"f5", "f7", "f8", "f9", "f10"}
         await pilot.press("question_mark")
         await pilot.pause()
         text = str(app.screen.query_one("#help-body", Static).render())

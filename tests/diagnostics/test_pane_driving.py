@@ -178,19 +178,27 @@ async def test_the_key_bar_shows_the_keys_of_the_pane_in_use(console, room, sour
         assert "Run command" in bar(app) and "Record started" in bar(app)
 
 
-async def test_f6_opens_its_runbook_while_no_pane_is_open(console, room, sources):
-    """F6 is also the shipped performance-degradation runbook's key: it moves between panes
-    only while some are open."""
+async def test_a_runbook_key_never_hides_a_console_key(console, room, sources, tmp_path, monkeypatch):
+    """The shipped runbooks keep off the console's keys (F6 moves between panes); a runbook of
+    yours on one of them is said, and opens from the palette instead."""
+    from warroom.ui.keys import ACTIONS
+
+    own = tmp_path / "config" / "runbooks"
+    own.mkdir(parents=True)
+    (own / "mine.toml").write_text('title = "Mine"\nkey = "f6"\n[[steps]]\ntext = "look"\n')
+    monkeypatch.setenv("WARROOM_CONFIG_DIR", str(tmp_path / "config"))
     room.declare("Checkout 5xx", "SEV2")
     async with console() as pilot:
         app = pilot.app
         await until(lambda: app.runbooks, pilot=pilot, what="the runbooks bound")
-        await pilot.press("f6")
-        await until(lambda: app.query(RunbookPanel), 5, "the runbook bound to f6", pilot=pilot)
+        shipped = {b.key for b in app.runbooks.values() if b.id != "mine"}
+        assert not shipped & {a.key for a in ACTIONS}
+        assert "mine" in app.runbooks
+        said = [n.message for n in app._notifications]
+        assert any("mine.toml: key: f6 is the console's key for next_pane" in m for m in said), said
+        await pilot.press("f10")
+        await until(lambda: app.query(RunbookPanel), 5, "the runbook bound to f10", pilot=pilot)
         assert app.query_one(RunbookPanel).book.id == "performance-degradation"
-        await pilot.press("f6")
-        assert app.query_one(RunbookPanel).book.id == "performance-degradation"
-        assert len(app.query(RunbookPanel)) == 1, "with panes open F6 moves the focus, it opens nothing"
 
 
 # -- recording is deliberate -------------------------------------------------------------------------

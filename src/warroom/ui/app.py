@@ -305,9 +305,15 @@ class WarroomApp(App):
         books, errors = load_runbooks()
         for error in errors:
             self.notify(str(error), title="Runbook not loaded", severity="error", timeout=20, markup=False)
+        taken = {self.key_for(a.id): a.id for a in ACTIONS}
         for book in books:
+            if book.key in taken:  # the console's own key wins: a runbook never hides a command
+                self.notify(f"{book.path}: key: {book.key} is the console's key for {taken[book.key]}; "
+                            "the runbook opens from the palette", title="Runbook key not bound",
+                            severity="warning", timeout=20, markup=False)
+            else:
+                self.bind(book.key, f"runbook('{book.id}')", description=book.title, show=False)
             self.runbooks[book.id] = book
-            self.bind(book.key, f"runbook('{book.id}')", description=book.title, show=False)
         if self._pending_drill is not None:
             drill, self._pending_drill = self._pending_drill, None
             self.show_incident(drill.incident_id)
