@@ -54,6 +54,21 @@ def hanging_store():
     store.close()
 
 
+def quit_with(term: Terminal, key: str) -> tuple[int, float, bytes]:
+    """Press ``key`` and wait for the exit: its status, how long it took, and what was printed
+    once the screen was given back; nothing anywhere is a traceback."""
+    try:
+        term.type(key)
+        started = time.monotonic()
+        code = term.exit_status(timeout=20)
+        took = time.monotonic() - started
+    finally:
+        term.stop()
+    after = term.seen.rsplit(b"\x1b[?1049l", 1)[-1]
+    assert b"Traceback" not in term.seen and b"Error" not in after, after[-2000:]
+    return code, took, after
+
+
 def test_quitting_while_the_store_hangs_exits_promptly_without_a_traceback(tmp_path, hanging_store):
     db = tmp_path / "room.db"
     room = Room(LocalLog(db), "tomas")
@@ -66,14 +81,10 @@ def test_quitting_while_the_store_hangs_exits_promptly_without_a_traceback(tmp_p
         term.read_until(b"Checkout 5xx")
         term.read_until(b"reconnecting")  # both sync threads wait on a store that never answers
         time.sleep(1.0)
-        term.type("\x11")  # ctrl+q
-        started = time.monotonic()
-        code = term.exit_status(timeout=20)
-        took = time.monotonic() - started
-    finally:
+    except BaseException:
         term.stop()
-    after = term.seen.rsplit(b"\x1b[?1049l", 1)[-1]  # what is printed once the screen is given back
-    assert b"Traceback" not in term.seen and b"Error" not in after, after[-2000:]
+        raise
+    code, took, _ = quit_with(term, "\x11")  # ctrl+q
     assert code == 0
     assert took < 4.0, took
 
@@ -100,14 +111,10 @@ def test_q_with_the_store_frozen_exits_at_once_and_says_what_stays_for_the_next_
         term.drain()
         term.type("\x1b")  # out of the entry line: q is the command again
         term.drain()
-        term.type("q")
-        started = time.monotonic()
-        code = term.exit_status(timeout=20)
-        took = time.monotonic() - started
-    finally:
+    except BaseException:
         term.stop()
-    after = term.seen.rsplit(b"\x1b[?1049l", 1)[-1]  # what is printed once the screen is given back
-    assert b"Traceback" not in term.seen and b"Error" not in after, after[-2000:]
+        raise
+    code, took, after = quit_with(term, "q")
     assert code == 0
     # a hung store used to hold the quit for good; the bound only tells that from a shared,
     # busy machine's slow exit (the wait itself is SYNC_GOODBYE_S, for all sync threads)
