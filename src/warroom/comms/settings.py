@@ -50,7 +50,6 @@ variable) and the field; the console's ``[keys]`` table, read elsewhere, is skip
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -285,10 +284,7 @@ def _convert(name: str, value, where: str):
                 raise ValueError
             return value.strip()
         if name in _SECONDS:
-            number = float(value.strip() if isinstance(value, str) else value)
-            if not (math.isfinite(number) and 0 < number <= _SECONDS[name]):
-                raise ValueError
-            return number
+            return tomlfile.seconds(value, _SECONDS[name])
         if name == "retries":
             number = int(value.strip() if isinstance(value, str) else value)
             if isinstance(value, float) or not 0 <= number <= MAX_RETRIES:

@@ -8,6 +8,7 @@ Pure: no imports from the rest of warroom, so every loader can use it.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 
@@ -48,6 +49,17 @@ def load(path: str | Path) -> dict:
     except OSError as exc:
         raise TomlFileError(path, f"cannot read: {exc.strerror or exc}") from None
     return loads(text, path)
+
+
+def seconds(value: object, most: float) -> float:
+    """A duration in seconds from a file or the environment (a number, or its text): finite,
+    above 0 and at most ``most``; else ValueError (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(value)
+    number = float(value.strip() if isinstance(value, str) else value)
+    if not (math.isfinite(number) and 0 < number <= most):
+        raise ValueError(value)
+    return number
 
 
 def shown(value: object) -> str:

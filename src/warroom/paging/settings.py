@@ -23,7 +23,6 @@ crosses a network); a bad value is refused with one line naming the file or vari
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 import re
 from dataclasses import dataclass, fields
@@ -117,13 +116,10 @@ def _convert(name: str, value, where: str):
                           f"got {'***' if name in SECRET else tomlfile.shown(value)}")
     if name == "timeout":
         try:
-            number = float(value.strip() if isinstance(value, str) else value)
-        except ValueError:
-            number = math.nan
-        if not (math.isfinite(number) and 0 < number <= MAX_TIMEOUT):
+            return tomlfile.seconds(value, MAX_TIMEOUT)
+        except (ValueError, OverflowError):
             raise ConfigError(f"{where}: expected a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
-                              f"got {tomlfile.shown(value)}")
-        return number
+                              f"got {tomlfile.shown(value)}") from None
     if not isinstance(value, str):
         raise ConfigError(f"{where}: expected a string, got {'***' if name in SECRET else tomlfile.shown(value)}")
     value = value.strip()
